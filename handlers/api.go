@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/cpam-caddy/cpam/api"
+	"github.com/cpam-caddy/cpam/internal/version"
+	"github.com/cpam-caddy/cpam/module"
+)
+
+func init() {
+	caddy.RegisterModule(new(API))
+}
+
+// API serves the usage service API under BasePath (default /cpam): health,
+// service info, and (in later releases) usage analytics.
+type API struct {
+	// BasePath is the path prefix the API is served under; it is stripped
+	// before routing. The Caddyfile directive derives it from its path
+	// matcher (cpam_api /cpam/* → /cpam).
+	BasePath string `json:"base_path,omitempty"`
+
+	handler http.Handler
+}
+
+// CaddyModule returns the Caddy module information.
+func (*API) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.cpam_api",
+		New: func() caddy.Module { return new(API) },
+	}
+}
+
+// Provision connects the handler to the cpam app.
+func (a *API) Provision(ctx caddy.Context) error {
+	if a.BasePath == "" {
+		a.BasePath = DefaultAPIBase
+	}
+	a.BasePath = "/" + strings.Trim(a.BasePath, "/")
+	app, err := cpamApp(ctx)
+	if err != nil {
+		return fmt.Errorf("cpam_api: %w", err)
+	}
+	a.handler = api.New(backend{app: app})
+	return nil
+}
+
+// ServeHTTP strips the base path and serves the API; requests outside the
+// base path go to the next handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	rel, ok := stripBase(r.URL.Path, a.BasePath)
+	if !ok {
+		return next.ServeHTTP(w, r)
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = rel
+	r2.URL.RawPath = ""
+	a.handler.ServeHTTP(w, r2)
+	return nil
+}
+
+// stripBase returns path relative to base ("/" for base itself).
+func stripBase(path, base string) (string, bool) {
+	if base == "/" {
+		return path, true
+	}
+	if path == base {
+		return "/", true
+	}
+	if strings.HasPrefix(path, base+"/") {
+		return path[len(base):], true
+	}
+	return "", false
+}
+
+// backend adapts the cpam app to api.Backend.
+type backend struct{ app *module.App }
+
+func (b backend) Ping(ctx context.Context) error { return b.app.Runtime().Store().Ping(ctx) }
+
+func (b backend) Info() api.ServiceInfo {
+	rt := b.app.Runtime()
+	n := len(b.app.Settings().Upstreams)
+	return api.ServiceInfo{
+		Service:          "caddy-cpam",
+		Mode:             "caddy",
+		Version:          version.String(),
+		InstanceID:       rt.InstanceID(),
+		StartedAt:        rt.StartedAt(),
+		ConfigGeneration: rt.Generation(),
+		Configured:       n > 0,
+		Upstreams:        n,
+	}
+}
+
+// cpamApp returns the provisioned cpam app, creating a default one when the
+// config has no cpam global option.
+func cpamApp(ctx caddy.Context) (*module.App, error) {
+	v, err := ctx.App("cpam")
+	if err != nil {
+		return nil, fmt.Errorf("loading the cpam app: %w", err)
+	}
+	app, ok := v.(*module.App)
+	if !ok {
+		return nil, fmt.Errorf("the cpam app has unexpected type %T", v)
+	}
+	return app, nil
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*API)(nil)
+	_ caddyhttp.MiddlewareHandler = (*API)(nil)
+	_ api.Backend                 = backend{}
+)

@@ -1,0 +1,168 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+
+	"github.com/cpam-caddy/cpam/module"
+)
+
+func init() {
+	caddy.RegisterModule(new(Management))
+}
+
+// managementPrefix is where CPA serves its management API.
+const managementPrefix = "/v0/management/"
+
+// strippedRequestHeaders never reach CPA from a browser: CPA trusts
+// X-Forwarded-For/X-Real-IP from any peer (a forwarded address would turn
+// every call into a "remote" one, or let a caller dodge CPA's IP ban), and
+// the caller's own credentials and cookies are not CPA's business.
+var strippedRequestHeaders = []string{
+	"Authorization", "X-Management-Key", "Cookie",
+	"X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto",
+}
+
+// strippedResponseHeaders undo CPA's wide-open CORS, so browsers apply the
+// site's own policy.
+var strippedResponseHeaders = []string{
+	"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+	"Access-Control-Allow-Credentials", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+}
+
+// Management proxies CPA's management API (/v0/management/...) for an
+// authenticated caddy-cpam user, with Caddy's reverse_proxy. The CPA
+// management key is added server-side and never reaches the browser.
+type Management struct {
+	// Upstream names the CPA upstream (from the cpam global option) to
+	// proxy to. Default: the first one.
+	Upstream string `json:"upstream,omitempty"`
+
+	adminKey []byte
+	proxy    *reverseproxy.Handler
+}
+
+// CaddyModule returns the Caddy module information.
+func (*Management) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.cpam_management",
+		New: func() caddy.Module { return new(Management) },
+	}
+}
+
+// Provision builds the reverse proxy to the chosen CPA upstream.
+func (m *Management) Provision(ctx caddy.Context) error {
+	app, err := cpamApp(ctx)
+	if err != nil {
+		return fmt.Errorf("cpam_management: %w", err)
+	}
+	settings := app.Settings()
+	up, ok := settings.Upstream(m.Upstream)
+	if !ok {
+		if m.Upstream == "" {
+			return fmt.Errorf("cpam_management: no CPA upstream is configured; add to the global options: cpam { cpa http://127.0.0.1:8317 { management_key {env.CPA_MANAGEMENT_KEY} } }")
+		}
+		return fmt.Errorf("cpam_management: unknown CPA upstream %q; the cpam global option names its upstreams with: cpa <name> <url>", m.Upstream)
+	}
+	m.adminKey = []byte(settings.AdminKey)
+	raw, err := json.Marshal(proxyConfig(up))
+	if err != nil {
+		return fmt.Errorf("cpam_management: encoding proxy config: %w", err)
+	}
+	mod, err := ctx.LoadModuleByID("http.handlers.reverse_proxy", raw)
+	if err != nil {
+		return fmt.Errorf("cpam_management: loading reverse_proxy: %w", err)
+	}
+	m.proxy = mod.(*reverseproxy.Handler)
+	return nil
+}
+
+// proxyConfig is the reverse_proxy configuration for one CPA upstream. It
+// holds the resolved management key, so it lives only in memory.
+func proxyConfig(up module.UpstreamSettings) map[string]any {
+	host := up.URL.Host
+	if up.URL.Port() == "" {
+		port := "80"
+		if up.URL.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(up.URL.Hostname(), port)
+	}
+	transport := map[string]any{"protocol": "http"}
+	if up.URL.Scheme == "https" {
+		tls := map[string]any{"server_name": up.URL.Hostname()}
+		if up.TLSInsecureSkipVerify {
+			tls["insecure_skip_verify"] = true
+		}
+		transport["tls"] = tls
+	}
+	return map[string]any{
+		"upstreams":      []map[string]string{{"dial": host}},
+		"transport":      transport,
+		"flush_interval": -1,
+		"headers": map[string]any{
+			"request": map[string]any{
+				"delete": strippedRequestHeaders,
+				"set": map[string][]string{
+					"Authorization": {"Bearer " + up.ManagementKey},
+					"Host":          {up.URL.Host},
+				},
+			},
+			"response": map[string]any{"delete": strippedResponseHeaders},
+		},
+	}
+}
+
+// ServeHTTP authenticates the caller and proxies the request to CPA.
+func (m *Management) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if !strings.HasPrefix(r.URL.Path, managementPrefix) {
+		return next.ServeHTTP(w, r)
+	}
+	if len(m.adminKey) == 0 {
+		writeJSONError(w, http.StatusServiceUnavailable,
+			"the management proxy is locked: set admin_key in the cpam global option")
+		return nil
+	}
+	if !m.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="cpam"`)
+		writeJSONError(w, http.StatusUnauthorized,
+			"sign in first: send Authorization: Bearer <caddy-cpam admin key>")
+		return nil
+	}
+	if strings.TrimSuffix(r.URL.Path, "/") == managementPrefix+"usage-queue" {
+		writeJSONError(w, http.StatusForbidden,
+			"usage-queue is reserved for the cpam collector: reading it here would take usage records away from the store; read usage from the cpam API instead")
+		return nil
+	}
+	return m.proxy.ServeHTTP(w, r, next)
+}
+
+// authorized reports whether the request carries the admin key.
+func (m *Management) authorized(r *http.Request) bool {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), m.adminKey) == 1
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Management)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Management)(nil)
+)
