@@ -67,14 +67,7 @@ func DefaultDatabasePath() string {
 // starts no background work.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
-	repl := caddy.NewReplacer()
-	settings, err := a.resolve(func(v string) (string, error) {
-		out, err := repl.ReplaceOrErr(v, true, true)
-		if err != nil {
-			return "", fmt.Errorf("%w (check that the environment variable or file it names is set)", err)
-		}
-		return out, nil
-	}, DefaultDatabasePath())
+	settings, err := a.resolve(resolvePlaceholders, DefaultDatabasePath())
 	if err != nil {
 		return fmt.Errorf("cpam: %w", err)
 	}
@@ -96,6 +89,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.poolKey = path
 	a.runtime = val.(*Runtime)
 	return nil
+}
+
+// resolvePlaceholders resolves {env.*} and {file.*} (and Caddy's other
+// global placeholders) in v; a placeholder that is unknown or empty is an
+// error, so a missing secret stops the config instead of running without it.
+func resolvePlaceholders(v string) (string, error) {
+	out, err := caddy.NewReplacer().ReplaceOrErr(v, true, true)
+	if err != nil {
+		return "", fmt.Errorf("%w (check that the environment variable or file it names is set)", err)
+	}
+	return out, nil
 }
 
 // warnLiteralSecrets points out secrets written literally in the config:

@@ -214,6 +214,9 @@ func checkPollInterval(d time.Duration) error {
 // parseUpstreamURL checks that raw is an http(s) base URL with a host and
 // no path, query or credentials.
 func parseUpstreamURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		return nil, fmt.Errorf("url %q must start with http:// or https://", raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("url %q is not a valid URL: %w", raw, err)

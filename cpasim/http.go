@@ -1,0 +1,135 @@
+package cpasim
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+const managementPrefix = "/v0/management"
+
+// exposedHeaders are the X-CPA-* headers browsers may read.
+const exposedHeaders = "X-CPA-VERSION, X-CPA-COMMIT, X-CPA-BUILD-DATE, X-CPA-SUPPORT-PLUGIN"
+
+// topHandler routes every HTTP request of the shared listener.
+func (s *Server) topHandler() http.Handler {
+	mgmtHandler := s.state.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.enterHandler() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		defer s.leaveHandler()
+
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "*")
+		h.Set("Access-Control-Expose-Headers", exposedHeaders)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+
+		path := r.URL.Path
+		switch {
+		case path == managementPrefix || strings.HasPrefix(path, managementPrefix+"/"):
+			s.serveManagement(w, r, mgmtHandler)
+		case path == "/healthz":
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				notFound(w)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		case path == "/v1/models":
+			s.serveModels(w, r)
+		case path == "/v1/chat/completions":
+			s.serveProxy(w, r, routeChat)
+		case path == "/v1/messages":
+			s.serveProxy(w, r, routeMessages)
+		case path == "/v1/responses":
+			s.serveProxy(w, r, routeResponses)
+		default:
+			// Includes /management.html: disable-control-panel is on.
+			notFound(w)
+		}
+	})
+}
+
+// notFound answers like gin's default 404.
+func notFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte("404 page not found"))
+}
+
+// serveManagement runs CPA's availability gate and key authentication,
+// serves usage-queue and hands everything else to the management plane.
+func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if !s.managementAvailable() {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	if r.URL.Path == managementPrefix+"/oauth-callback" {
+		next.ServeHTTP(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("X-CPA-VERSION", s.opts.Version)
+	h.Set("X-CPA-COMMIT", s.opts.Commit)
+	h.Set("X-CPA-BUILD-DATE", s.opts.BuildDate)
+	if s.opts.NoPluginSupport {
+		h.Set("X-CPA-SUPPORT-PLUGIN", "0")
+	} else {
+		h.Set("X-CPA-SUPPORT-PLUGIN", "1")
+	}
+	if res := s.guard.authorize(r.Context(), clientIP(r), managementKey(r)); !res.ok() {
+		writeJSON(w, res.status, map[string]string{"error": res.msg})
+		return
+	}
+	if r.URL.Path == managementPrefix+"/usage-queue" && r.Method == http.MethodGet {
+		s.serveUsageQueue(w, r)
+		return
+	}
+	next.ServeHTTP(w, r)
+}
+
+// serveUsageQueue pops up to count records (default 1).
+func (s *Server) serveUsageQueue(w http.ResponseWriter, r *http.Request) {
+	count := 1
+	if raw := r.URL.Query().Get("count"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n <= 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "count must be a positive integer"})
+			return
+		}
+		count = n
+	}
+	items := s.queue.pop(count)
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, it := range items {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(it)
+	}
+	buf.WriteByte(']')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// writeJSON writes v like gin's c.JSON: compact, no trailing newline.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
