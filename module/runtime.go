@@ -25,7 +25,6 @@ type Runtime struct {
 	settings   atomic.Pointer[Settings]
 	generation atomic.Int64
 	logger     atomic.Pointer[zap.Logger]
-
 }
 
 // newRuntime opens the database at path. It starts nothing.
