@@ -26,8 +26,9 @@ const managementPrefix = "/v0/management/"
 // X-Forwarded-For/X-Real-IP from any peer (a forwarded address would turn
 // every call into a "remote" one, or let a caller dodge CPA's IP ban), and
 // the caller's own credentials and cookies are not CPA's business.
+// Authorization is not listed: the proxy overwrites it with CPA's key.
 var strippedRequestHeaders = []string{
-	"Authorization", "X-Management-Key", "Cookie",
+	"X-Management-Key", "Cookie",
 	"X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto",
 }
 
@@ -112,13 +113,19 @@ func proxyConfig(up module.UpstreamSettings) map[string]any {
 			"request": map[string]any{
 				"delete": strippedRequestHeaders,
 				"set": map[string][]string{
-					"Authorization": {"Bearer " + up.ManagementKey},
+					"Authorization": {"Bearer " + escapePlaceholders(up.ManagementKey)},
 					"Host":          {up.URL.Host},
 				},
 			},
 			"response": map[string]any{"delete": strippedResponseHeaders},
 		},
 	}
+}
+
+// escapePlaceholders keeps braces in a header value literal: Caddy's header
+// operations expand {placeholders} in the values they set.
+func escapePlaceholders(v string) string {
+	return strings.NewReplacer("{", `\{`, "}", `\}`).Replace(v)
 }
 
 // ServeHTTP authenticates the caller and proxies the request to CPA.

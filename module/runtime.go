@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/cpam-caddy/cpam/store"
 )
 
@@ -24,7 +22,6 @@ type Runtime struct {
 
 	settings   atomic.Pointer[Settings]
 	generation atomic.Int64
-	logger     atomic.Pointer[zap.Logger]
 }
 
 // newRuntime opens the database at path. It starts nothing.
@@ -39,7 +36,6 @@ func newRuntime(ctx context.Context, path string) (*Runtime, error) {
 		return nil, fmt.Errorf("generating instance id: %w", err)
 	}
 	rt := &Runtime{store: st, instanceID: hex.EncodeToString(id), startedAt: time.Now().UTC()}
-	rt.logger.Store(zap.NewNop())
 	runtimesOpened.Add(1)
 	return rt, nil
 }
@@ -66,8 +62,7 @@ func (rt *Runtime) Generation() int64 { return rt.generation.Load() }
 func (rt *Runtime) Settings() *Settings { return rt.settings.Load() }
 
 // apply swaps in the settings of a configuration that is starting.
-func (rt *Runtime) apply(s *Settings, logger *zap.Logger) {
-	rt.logger.Store(logger)
+func (rt *Runtime) apply(s *Settings) {
 	rt.settings.Store(s)
 	rt.generation.Add(1)
 }

@@ -1,0 +1,279 @@
+package cpam_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/cpam-caddy/cpam/cpasim"
+)
+
+// Ports of this package's in-process Caddy; other test packages must use
+// their own.
+const (
+	adminPort = 2999
+	httpPort  = 9080
+	httpsPort = 9443
+)
+
+const (
+	testManagementKey = "it-management-{key}-with-braces"
+	testAdminKey      = "it-admin-key-0123456789abcdef"
+)
+
+// startSimulator runs a CPA simulator on loopback for one test.
+func startSimulator(t *testing.T) *cpasim.Server {
+	t.Helper()
+	sim, err := cpasim.New(cpasim.Options{ManagementKey: testManagementKey, AuthDelay: -1})
+	if err != nil {
+		t.Fatalf("starting the CPA simulator: %v", err)
+	}
+	sim.Start()
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim
+}
+
+// siteConfig is the Caddyfile under test: the DESIGN's single-domain layout
+// on high ports with Caddy's internal CA.
+func siteConfig(dir, cpaURL, retention string) string {
+	return fmt.Sprintf(`{
+	admin localhost:%d
+	http_port %d
+	https_port %d
+	grace_period 1ns
+	local_certs
+	skip_install_trust
+	storage file_system %s
+	cpam {
+		cpa %s {
+			management_key {env.CPAM_IT_MANAGEMENT_KEY}
+		}
+		admin_key {env.CPAM_IT_ADMIN_KEY}
+		database %s
+		retention %s
+	}
+}
+
+localhost {
+	cpam_panel /management.html
+	cpam_api /cpam/*
+	cpam_management /v0/management/*
+	respond "not a cpam route" 404
+}
+`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), retention)
+}
+
+// newTester starts (or reuses) the in-process Caddy and fails, rather than
+// skips, when it cannot: a skipped integration test proves nothing.
+func newTester(t *testing.T) *caddytest.Tester {
+	t.Helper()
+	t.Cleanup(func() {
+		if t.Skipped() && !testing.Short() {
+			t.Error("the integration test was skipped: Caddy did not start on the admin port; is another test process using it?")
+		}
+	})
+	return caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{
+		AdminPort:          adminPort,
+		TestRequestTimeout: 10 * time.Second,
+		LoadRequestTimeout: 10 * time.Second,
+	})
+}
+
+// get sends a request to the site and returns status, headers and body.
+func do(t *testing.T, tester *caddytest.Tester, method, path string, header http.Header) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, fmt.Sprintf("https://localhost:%d%s", httpsPort, path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := tester.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(body)
+}
+
+// waitForTLS polls until the internal CA has issued the site certificate.
+func waitForTLS(t *testing.T, tester *caddytest.Tester) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := tester.Client.Get(fmt.Sprintf("https://localhost:%d/cpam/health", httpsPort))
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no TLS handshake with the site: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type serviceInfo struct {
+	Service          string    `json:"service"`
+	Mode             string    `json:"mode"`
+	InstanceID       string    `json:"instanceId"`
+	StartedAt        time.Time `json:"startedAt"`
+	ConfigGeneration int64     `json:"configGeneration"`
+	Configured       bool      `json:"configured"`
+	Upstreams        int       `json:"upstreams"`
+}
+
+func readInfo(t *testing.T, tester *caddytest.Tester) serviceInfo {
+	t.Helper()
+	status, _, body := do(t, tester, http.MethodGet, "/cpam/usage-service/info", nil)
+	if status != http.StatusOK {
+		t.Fatalf("info: status %d: %s", status, body)
+	}
+	var info serviceInfo
+	if err := json.Unmarshal([]byte(body), &info); err != nil {
+		t.Fatalf("info: %v: %s", err, body)
+	}
+	return info
+}
+
+func TestSingleDomainOverHTTPS(t *testing.T) {
+	sim := startSimulator(t)
+	t.Setenv("CPAM_IT_MANAGEMENT_KEY", testManagementKey)
+	t.Setenv("CPAM_IT_ADMIN_KEY", testAdminKey)
+	dir := t.TempDir()
+
+	tester := newTester(t)
+	tester.InitServer(siteConfig(dir, sim.URL(), "90d"), "caddyfile")
+	waitForTLS(t, tester)
+
+	t.Run("panel", func(t *testing.T) {
+		status, hdr, body := do(t, tester, http.MethodGet, "/management.html", nil)
+		if status != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+			t.Fatalf("panel: status %d, content type %q", status, hdr.Get("Content-Type"))
+		}
+		const meta = `<meta name="cpam-config" content="{&#34;apiBase&#34;:&#34;/cpam&#34;,&#34;managementBase&#34;:&#34;/v0/management&#34;}">`
+		if !strings.Contains(body, meta+"</head>") {
+			t.Errorf("panel page lacks the injected config %s", meta)
+		}
+		if strings.Contains(body, testManagementKey) || strings.Contains(body, testAdminKey) {
+			t.Error("the panel page contains a secret")
+		}
+		status, _, _ = do(t, tester, http.MethodGet, "/management.html", http.Header{"If-None-Match": {hdr.Get("ETag")}})
+		if status != http.StatusNotModified {
+			t.Errorf("conditional GET: status %d, want 304", status)
+		}
+		status, _, _ = do(t, tester, http.MethodPost, "/management.html", nil)
+		if status != http.StatusMethodNotAllowed {
+			t.Errorf("POST to the panel: status %d, want 405", status)
+		}
+	})
+
+	t.Run("api", func(t *testing.T) {
+		status, _, body := do(t, tester, http.MethodGet, "/cpam/health", nil)
+		if status != http.StatusOK || body != `{"database":"ok","status":"ok"}`+"\n" {
+			t.Errorf("health: %d %s", status, body)
+		}
+		info := readInfo(t, tester)
+		if info.Service != "caddy-cpam" || info.Mode != "caddy" || !info.Configured || info.Upstreams != 1 || info.ConfigGeneration != 1 || info.InstanceID == "" {
+			t.Errorf("info = %+v", info)
+		}
+		status, _, body = do(t, tester, http.MethodGet, "/cpam/no-such-route", nil)
+		if status != http.StatusNotFound || !strings.Contains(body, "no such API route: /no-such-route") {
+			t.Errorf("unknown API route: %d %s", status, body)
+		}
+		status, _, _ = do(t, tester, http.MethodGet, "/elsewhere", nil)
+		if status != http.StatusNotFound {
+			t.Errorf("a path outside the directives reached them: %d", status)
+		}
+	})
+
+	t.Run("management proxy", func(t *testing.T) {
+		admin := http.Header{"Authorization": {"Bearer " + testAdminKey}}
+		status, _, body := do(t, tester, http.MethodGet, "/v0/management/config", nil)
+		if status != http.StatusUnauthorized || !strings.Contains(body, "sign in first") {
+			t.Errorf("without credentials: %d %s", status, body)
+		}
+		// A browser that knows CPA's key still cannot use it: only the admin key opens the proxy.
+		status, _, _ = do(t, tester, http.MethodGet, "/v0/management/config", http.Header{
+			"X-Management-Key": {testManagementKey}, "Authorization": {"Bearer " + testManagementKey}})
+		if status != http.StatusUnauthorized {
+			t.Errorf("with CPA's own key: status %d, want 401", status)
+		}
+		// Wrong admin keys stop here and never count towards CPA's IP ban.
+		for range 6 {
+			do(t, tester, http.MethodGet, "/v0/management/config", http.Header{"Authorization": {"Bearer wrong-key"}})
+		}
+
+		status, hdr, body := do(t, tester, http.MethodGet, "/v0/management/config", admin)
+		if status != http.StatusOK || !strings.Contains(body, `"usage-statistics-enabled"`) {
+			t.Fatalf("proxied GET /config: %d %s", status, body)
+		}
+		if hdr.Get("X-CPA-VERSION") != cpasim.DefaultVersion {
+			t.Errorf("X-CPA-VERSION = %q, want CPA's header passed through", hdr.Get("X-CPA-VERSION"))
+		}
+		if hdr.Get("Access-Control-Allow-Origin") != "" {
+			t.Error("CPA's wide-open CORS header reached the browser")
+		}
+
+		// CPA trusts X-Forwarded-For; the proxy must strip it, or CPA would
+		// answer 403 "remote management disabled" for a remote address.
+		spoofed := http.Header{"Authorization": admin["Authorization"], "X-Forwarded-For": {"10.9.8.7"}, "X-Real-IP": {"10.9.8.7"}}
+		status, _, body = do(t, tester, http.MethodGet, "/v0/management/usage-statistics-enabled", spoofed)
+		if status != http.StatusOK || body != `{"usage-statistics-enabled":true}` {
+			t.Errorf("with X-Forwarded-For: %d %s", status, body)
+		}
+
+		status, _, body = do(t, tester, http.MethodGet, "/v0/management/usage-queue?count=10", admin)
+		if status != http.StatusForbidden || !strings.Contains(body, "reserved for the cpam collector") {
+			t.Errorf("usage-queue: %d %s", status, body)
+		}
+	})
+
+	t.Run("secrets stay out of the config", func(t *testing.T) {
+		resp, err := http.Get(fmt.Sprintf("http://localhost:%d/config/", adminPort))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		cfg, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(cfg), testManagementKey) || strings.Contains(string(cfg), testAdminKey) {
+			t.Error("a resolved secret is in Caddy's running config")
+		}
+		if !strings.Contains(string(cfg), "{env.CPAM_IT_MANAGEMENT_KEY}") {
+			t.Error("the management key placeholder is missing from the running config")
+		}
+	})
+
+	t.Run("reloads reuse the runtime", func(t *testing.T) {
+		first := readInfo(t, tester)
+		tester.InitServer(siteConfig(dir, sim.URL(), "100d"), "caddyfile")
+		tester.InitServer(siteConfig(dir, sim.URL(), "120d"), "caddyfile")
+		after := readInfo(t, tester)
+		if after.InstanceID != first.InstanceID || !after.StartedAt.Equal(first.StartedAt) {
+			t.Errorf("a reload created a new runtime: %+v, then %+v", first, after)
+		}
+		if after.ConfigGeneration != first.ConfigGeneration+2 {
+			t.Errorf("config generation %d after two reloads, want %d", after.ConfigGeneration, first.ConfigGeneration+2)
+		}
+		status, _, _ := do(t, tester, http.MethodGet, "/v0/management/config", http.Header{"Authorization": {"Bearer " + testAdminKey}})
+		if status != http.StatusOK {
+			t.Errorf("management proxy after reloads: %d", status)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "cpam.db")); err != nil {
+			t.Errorf("database file: %v", err)
+		}
+	})
+}
