@@ -1,0 +1,36 @@
+# caddy-cpam: build, test, demo, lint.
+#
+#   make demo   CPA simulator + traffic + Caddy with the plugin, panel on https://localhost:8443
+#   make test   every Go test, with the race detector
+#   make build  bin/caddy and bin/cpa-sim
+#   make lint   gofmt and go vet
+
+GO       ?= go
+BIN      ?= bin
+GOFLAGS  ?=
+# Keep Caddy's data (internal CA, certificates) and autosaved config of the
+# tests out of the home directory; caddytest reads these when it starts.
+TESTHOME ?= $(CURDIR)/.test-home
+
+.PHONY: all build test lint demo clean
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS) -o $(BIN)/caddy ./cmd/caddy
+	$(GO) build $(GOFLAGS) -o $(BIN)/cpa-sim ./cmd/cpa-sim
+
+test:
+	rm -rf $(TESTHOME) && mkdir -p $(TESTHOME)/data $(TESTHOME)/config
+	XDG_DATA_HOME=$(TESTHOME)/data XDG_CONFIG_HOME=$(TESTHOME)/config \
+		$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+demo: build
+	./scripts/demo.sh
+
+clean:
+	rm -rf $(BIN) .demo $(TESTHOME)
