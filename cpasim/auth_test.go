@@ -171,3 +171,18 @@ func TestAuthDelay(t *testing.T) {
 		t.Fatalf("auth delay not applied")
 	}
 }
+
+// TestDefaults pins the reference defaults of §1, §4.2 and §7.2.
+func TestDefaults(t *testing.T) {
+	if DefaultSniffTimeout != 10*time.Second || DefaultAuthDelay != 70*time.Millisecond {
+		t.Fatalf("defaults: sniff %v auth %v", DefaultSniffTimeout, DefaultAuthDelay)
+	}
+	s := newTestServer(t, func(o *Options) { o.SniffTimeout = 0; o.NoPluginSupport = true })
+	if s.opts.SniffTimeout != DefaultSniffTimeout {
+		t.Fatalf("sniff timeout %v", s.opts.SniffTimeout)
+	}
+	res := mgmtGet(t, s, "/usage-queue", nil)
+	if res.header.Get("X-CPA-SUPPORT-PLUGIN") != "0" || res.header.Get("X-CPA-BUILD-DATE") != DefaultBuildDate {
+		t.Fatalf("headers %v", res.header)
+	}
+}

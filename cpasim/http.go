@@ -3,6 +3,7 @@ package cpasim
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ func (s *Server) topHandler() http.Handler {
 				return
 			}
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		case path == "/anthropic/callback" || path == "/codex/callback" || path == "/antigravity/callback":
+			s.serveOAuthRedirect(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/callback"))
 		case path == "/v1/models":
 			s.serveModels(w, r)
 		case path == "/v1/chat/completions":
@@ -94,6 +97,33 @@ func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request, next ht
 		return
 	}
 	next.ServeHTTP(w, r)
+}
+
+// serveOAuthRedirect receives a provider's OAuth redirect for a login
+// flow started through /v0/management/<provider>-auth-url. Like CPA it needs
+// no management key and answers a small HTML page. CPA shows its success
+// page whatever happened; the simulator reports a rejected redirect (no
+// such pending flow, missing code) as 400 with a failure page instead, so
+// a test sees the mistake.
+func (s *Server) serveOAuthRedirect(w http.ResponseWriter, r *http.Request, provider string) {
+	if r.Method != http.MethodGet {
+		notFound(w)
+		return
+	}
+	q := r.URL.Query()
+	errText := q.Get("error")
+	if errText == "" {
+		errText = q.Get("error_description")
+	}
+	status, title, detail := http.StatusOK, "Authentication successful!", "You can close this window."
+	if err := s.state.CompleteOAuth(provider, q.Get("state"), q.Get("code"), errText); err != nil {
+		status, title, detail = http.StatusBadRequest, "Authentication failed", err.Error()
+	} else if errText != "" {
+		title, detail = "Authentication failed", errText
+	}
+	page := "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + title + "</title></head><body><h1>" +
+		title + "</h1><p>" + html.EscapeString(detail) + "</p></body></html>"
+	writeRaw(w, status, "text/html; charset=utf-8", []byte(page))
 }
 
 // serveUsageQueue pops up to count records (default 1).

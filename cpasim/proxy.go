@@ -170,41 +170,52 @@ type requestMeta struct {
 }
 
 // serveProxy handles a /v1 completion route with failover across
-// credentials; every upstream attempt produces one record.
+// credentials; every upstream attempt produces one record. Each failed
+// attempt updates the request's error log (kept while request-log is off)
+// and, while request-log is on, every request gets a full request log.
 func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request, rt route) {
 	if r.Method != http.MethodPost {
 		notFound(w)
 		return
 	}
+	meta := requestMeta{route: rt, requestID: newRequestID()}
+	start := s.opts.Now()
+	xl := newExchangeLog(r, s.opts.Version, meta.requestID, start)
+	status := s.proxy(w, r, &meta, xl)
+	if s.state.RequestLogEnabled() {
+		s.state.WriteRequestLog(meta.requestID, rt.endpoint(), start, xl.requestLog(status))
+	}
+}
+
+// proxy serves one /v1 request and returns the status sent downstream.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request, meta *requestMeta, xl *exchangeLog) int {
 	key, ok := s.authenticateClient(w, r)
 	if !ok {
-		return
+		return http.StatusUnauthorized
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
+	xl.body(raw)
 	var req proxyRequest
 	if err == nil {
 		err = json.Unmarshal(raw, &req)
 	}
 	if err != nil || req.Model == "" {
 		writeJSON(w, http.StatusBadRequest, openAIError("invalid request: model is required", "invalid_request_error", ""))
-		return
+		return http.StatusBadRequest
 	}
 	creds := s.credentials(req.Model)
 	if len(creds) == 0 {
 		writeJSON(w, http.StatusBadGateway, openAIError("unknown provider for model "+req.Model, "server_error", "internal_server_error"))
-		return
+		return http.StatusBadGateway
 	}
-	meta := requestMeta{
-		route:         rt,
-		requestID:     newRequestID(),
-		apiKey:        key,
-		clientIP:      peerIP(r.RemoteAddr),
-		xForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "),
-		userAgent:     r.UserAgent(),
-		model:         req.Model,
-		generate:      req.Generate == nil || *req.Generate,
-		serviceTier:   req.ServiceTier,
-	}
+	rt := meta.route
+	meta.apiKey = key
+	meta.clientIP = peerIP(r.RemoteAddr)
+	meta.xForwardedFor = strings.Join(r.Header.Values("X-Forwarded-For"), ", ")
+	meta.userAgent = r.UserAgent()
+	meta.model = req.Model
+	meta.generate = req.Generate == nil || *req.Generate
+	meta.serviceTier = req.ServiceTier
 	if meta.serviceTier == "" {
 		meta.serviceTier = "auto"
 		if rt == routeMessages {
@@ -226,29 +237,32 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request, rt route) {
 		a := s.callUpstream(r.Context(), cred, upModel, req.contentLen(), req.Stream)
 		s.state.RecordAttempt(cred.AuthIndex, a.failed(), a.start)
 		s.state.AppendLog(meta.requestID, fmt.Sprintf("%d | %s | %s | %s | model=%s auth_index=%s",
-			a.status, meta.route.endpoint(), meta.clientIP, cred.Provider, upModel, cred.AuthIndex))
+			a.status, rt.endpoint(), meta.clientIP, cred.Provider, upModel, cred.AuthIndex))
+		xl.attempt(cred, upModel, &a)
 		if a.failed() {
-			s.submitRecord(&meta, cred, &a, s.opts.Now())
+			s.submitRecord(meta, cred, &a, s.opts.Now())
+			s.state.WriteErrorLog(meta.requestID, rt.endpoint(), a.start, xl.errorLog())
 			ev := s.errorEvent(cred, upModel, &a)
 			if data, err := json.Marshal(ev); err == nil {
 				s.disp.submit(item{channel: ChannelErrors, data: data, publishOnly: true})
 			}
 			last = a
 			if r.Context().Err() != nil {
-				return
+				return last.status
 			}
 			continue
 		}
 		s.up.noteResult(cred.AuthIndex, upModel, false)
 		if req.Stream {
-			s.writeStream(w, &req, &meta, cred, &a)
+			s.writeStream(w, &req, meta, cred, &a)
 		} else {
-			s.submitRecord(&meta, cred, &a, s.opts.Now())
+			s.submitRecord(meta, cred, &a, s.opts.Now())
 			writeRaw(w, http.StatusOK, "application/json", completionBody(rt, meta.requestID, req.Model, s.opts.Now().Unix(), a.usage))
 		}
-		return
+		return http.StatusOK
 	}
 	writeRaw(w, last.status, "application/json", []byte(last.body))
+	return last.status
 }
 
 // submitRecord builds the record of one attempt and hands it to the

@@ -375,6 +375,7 @@ func TestStreamingAndRoutes(t *testing.T) {
 
 func TestUsageStatisticsDisabled(t *testing.T) {
 	s := newTestServer(t, nil)
+	chat(t, s, chatBody, nil)
 	auth := map[string]string{"Authorization": "Bearer " + testKey, "Content-Type": "application/json"}
 	expectHTTP(t, doHTTP(t, http.MethodPut, s.URL()+"/v0/management/usage-statistics-enabled", auth, `{"value":false}`),
 		200, `{"status":"ok"}`)
@@ -382,8 +383,14 @@ func TestUsageStatisticsDisabled(t *testing.T) {
 	if n, _ := s.Emit(t.Context(), 3); n != 0 {
 		t.Fatalf("Emit produced %d records while disabled", n)
 	}
-	syncServer(t, s)
-	if s.QueueLen() != 0 {
-		t.Fatalf("records produced while usage statistics are off")
+	// Turning statistics off stops new records but keeps queued ones (§7.7).
+	if recs := popAll(t, s); len(recs) != 1 {
+		t.Fatalf("records while off: %d, want the 1 queued before", len(recs))
+	}
+	expectHTTP(t, doHTTP(t, http.MethodPut, s.URL()+"/v0/management/usage-statistics-enabled", auth, `{"value":true}`),
+		200, `{"status":"ok"}`)
+	chat(t, s, chatBody, nil)
+	if recs := popAll(t, s); len(recs) != 1 {
+		t.Fatalf("records after re-enabling: %d", len(recs))
 	}
 }

@@ -41,14 +41,21 @@ func (s *Server) serveRESP(conn net.Conn, br *bufio.Reader, ip string) {
 	})
 	defer ss.stopPump()
 
-	if s.opts.Home {
+	refusal := ""
+	switch {
+	case s.opts.Home:
+		refusal = "ERR redis usage output disabled in home mode"
+	case s.opts.RESPRegression:
+		refusal = "ERR RESP AUTH disabled; use mTLS"
+	}
+	if refusal != "" {
 		// Answer the first command, then hang up.
 		_ = conn.SetReadDeadline(time.Now().Add(s.opts.SniffTimeout))
 		if _, err := ss.r.readCommand(); err != nil && !errors.Is(err, errProtocol) {
 			_ = conn.Close()
 			return
 		}
-		_ = ss.w.errorLine("ERR redis usage output disabled in home mode")
+		_ = ss.w.errorLine(refusal)
 		lingerClose(conn)
 		return
 	}

@@ -1,8 +1,10 @@
 package cpasim
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +182,43 @@ func TestRESPManagementUnavailable(t *testing.T) {
 	rc.send("AUTH", testKey)
 	rc.expect("-ERR redis usage output disabled in home mode\r\n")
 	rc.expectClosed()
+}
+
+// TestRESPRegressionMode simulates v7.1.17 (§7.3, §10 optional modes).
+func TestRESPRegressionMode(t *testing.T) {
+	s := newTestServer(t, func(o *Options) { o.RESPRegression = true })
+	rc := dialRESP(t, s)
+	rc.send("AUTH", testKey)
+	rc.expect("-ERR RESP AUTH disabled; use mTLS\r\n")
+	rc.expectClosed()
+	// HTTP keeps working and reports the regressed release.
+	res := mgmtGet(t, s, "/usage-queue", nil)
+	expectHTTP(t, res, 200, `[]`)
+	if v := res.header.Get("X-CPA-VERSION"); v != RegressionVersion {
+		t.Fatalf("version %q", v)
+	}
+}
+
+// TestRESPRemoteCaller: RESP takes the caller's IP from the TCP peer, so a
+// non-local peer is refused while allow-remote is false (§4.4, §7.3).
+func TestRESPRemoteCaller(t *testing.T) {
+	for _, tc := range []struct {
+		allow bool
+		want  string
+	}{
+		{false, "-ERR remote management disabled\r\n"},
+		{true, "+OK\r\n"},
+	} {
+		s := newTestServer(t, func(o *Options) { o.AllowRemote = tc.allow })
+		client, server := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.serveRESP(server, bufio.NewReader(server), "10.9.8.7")
+		}()
+		rc := &respClient{t: t, c: client, br: bufio.NewReader(client)}
+		rc.do(tc.want, "AUTH", testKey)
+		_ = client.Close()
+		<-done
+	}
 }

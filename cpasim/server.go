@@ -1,8 +1,18 @@
 // Package cpasim is a protocol-faithful stand-in for CLIProxyAPI (CPA)
-// v7.2: one TCP listener serving HTTP and RESP, the management key guard
-// with its IP ban, the usage queue and its Pub/Sub channels, simulated AI
-// routes that produce usage records, fault injection and a traffic
-// generator. The management routes themselves live in package mgmt.
+// v7.2 for tests. One TCP listener serves HTTP and RESP (first-byte
+// sniffing, optional TLS). The transport side lives here: management key
+// authentication with CPA's failed-attempt IP ban (shared by HTTP and
+// RESP), the usage queue with its HTTP and RESP pops, the usage and errors
+// Pub/Sub channels, the simulated /v1 proxy routes that produce one usage
+// record per upstream attempt (with failover, error logs and request logs),
+// the OAuth redirect routes, fault injection and a traffic generator.
+//
+// Everything else under /v0/management (configuration, credentials, auth
+// files, counters, logs, api-call, OAuth flows) is served by package mgmt;
+// Server.State returns the simulator's mgmt.State.
+//
+// Start a simulator with New and Start (or Serve); it listens on
+// 127.0.0.1 with a random port unless Options.Addr says otherwise.
 package cpasim
 
 import (
@@ -30,6 +40,9 @@ const (
 	// OldVersion is the version an "old CPA" simulator reports: the last
 	// release before token_breakdown and the client fields.
 	OldVersion = "v7.2.96"
+	// RegressionVersion is the release whose RESP listener refused every
+	// connection; see Options.RESPRegression.
+	RegressionVersion = "v7.1.17"
 )
 
 // Options configures a Server.
@@ -58,6 +71,11 @@ type Options struct {
 	// Home simulates Home control-plane mode: management answers bare 404s
 	// and RESP connections are refused.
 	Home bool
+	// RESPRegression simulates CPA v7.1.17, which answered every RESP
+	// connection with "-ERR RESP AUTH disabled; use mTLS" and closed it.
+	// The simulator reports RegressionVersion unless Version is set; the
+	// record shape is still governed by OldCPA.
+	RESPRegression bool
 	// OldCPA writes records as CPA did before v7.2.97 (no
 	// accounting_version, token_breakdown, client_ip, x_forwarded_for,
 	// user_agent) and reports OldVersion unless Version is set.
@@ -127,9 +145,13 @@ func New(opts Options) (*Server, error) {
 		opts.AuthDelay = 0
 	}
 	if opts.Version == "" {
-		opts.Version = DefaultVersion
-		if opts.OldCPA {
+		switch {
+		case opts.RESPRegression:
+			opts.Version = RegressionVersion
+		case opts.OldCPA:
 			opts.Version = OldVersion
+		default:
+			opts.Version = DefaultVersion
 		}
 	}
 	if opts.Commit == "" {

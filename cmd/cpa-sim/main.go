@@ -49,6 +49,7 @@ func run() error {
 		tlsKey      = flag.String("tls-key", "", "TLS key file")
 		oldCPA      = flag.Bool("old-cpa", false, "write records as CPA before v7.2.97 (no token_breakdown, client_ip, ...)")
 		home        = flag.Bool("home", false, "simulate Home control-plane mode")
+		respRegress = flag.Bool("resp-regression", false, "simulate CPA v7.1.17: refuse every RESP connection with -ERR RESP AUTH disabled; use mTLS")
 		version     = flag.String("version", "", "X-CPA-VERSION to report (default v7.2.140)")
 
 		trafficRate    = flag.Float64("traffic-rate", 0, "built-in traffic: requests per second (0 = no traffic)")
@@ -70,16 +71,17 @@ func run() error {
 	flag.Parse()
 
 	opts := cpasim.Options{
-		Addr:          *addr,
-		ManagementKey: *mgmtKey,
-		AllowRemote:   *allowRemote,
-		AuthDelay:     *authDelay,
-		Version:       *version,
-		Home:          *home,
-		OldCPA:        *oldCPA,
-		SniffTimeout:  *sniffTimeout,
-		ErrorLog:      log.New(os.Stderr, "", log.LstdFlags),
-		Management:    mgmt.Options{ConfigFile: *configFile, ReloadDelay: *reloadDelay},
+		Addr:           *addr,
+		ManagementKey:  *mgmtKey,
+		AllowRemote:    *allowRemote,
+		AuthDelay:      *authDelay,
+		Version:        *version,
+		Home:           *home,
+		RESPRegression: *respRegress,
+		OldCPA:         *oldCPA,
+		SniffTimeout:   *sniffTimeout,
+		ErrorLog:       log.New(os.Stderr, "", log.LstdFlags),
+		Management:     mgmt.Options{ConfigFile: *configFile, ReloadDelay: *reloadDelay},
 	}
 	if *authDelay == 0 {
 		opts.AuthDelay = -1

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -633,7 +634,7 @@ func (s *State) patchAuthStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if disabled {
-		if !contains(*ex, "*") {
+		if !slices.Contains(*ex, "*") {
 			*ex = append(*ex, "*")
 		}
 	} else {

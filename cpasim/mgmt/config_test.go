@@ -3,6 +3,7 @@ package mgmt
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -86,7 +87,7 @@ func TestDefaultConfiguration(t *testing.T) {
 	}
 	models := s.Models()
 	for _, m := range []string{"mock-gpt", "mock-fail", "claude-sonnet-4-5", "gpt-5-codex", "gemini-2.5-pro"} {
-		if !contains(models, m) {
+		if !slices.Contains(models, m) {
 			t.Errorf("Models() lacks %s", m)
 		}
 	}
@@ -292,4 +293,26 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRetentionClamp follows §7.7: values <= 0 mean 60, values above 3600
+// are clamped to 3600.
+func TestRetentionClamp(t *testing.T) {
+	s, _ := newTestState(t, nil)
+	for in, want := range map[string]int{"0": 60, "-5": 60, "1": 1, "3600": 3600, "3601": 3600} {
+		doc := "remote-management:\n  secret-key: test-mgmt-key\nredis-usage-queue-retention-seconds: " + in + "\n"
+		if err := s.LoadYAML([]byte(doc)); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.RetentionSeconds(); got != want {
+			t.Errorf("retention %s → %d, want %d", in, got, want)
+		}
+	}
+	// A document without the key takes the default.
+	if err := s.LoadYAML([]byte("usage-statistics-enabled: true\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.RetentionSeconds(); got != 60 {
+		t.Errorf("default retention %d", got)
+	}
 }

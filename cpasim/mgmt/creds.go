@@ -2,6 +2,7 @@ package mgmt
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -129,7 +130,7 @@ func buildCredentials(cfg *Config, files map[string]*authFile) []Credential {
 				Source:       e.APIKey,
 				Label:        p.Name,
 				Models:       models,
-				Disabled:     p.Disabled || contains(e.ExcludedModels, "*") || len(models) == 0,
+				Disabled:     p.Disabled || slices.Contains(e.ExcludedModels, "*") || len(models) == 0,
 				Section:      "openai-compatibility",
 				Name:         p.Name,
 				BaseURL:      p.BaseURL,
@@ -163,7 +164,7 @@ func buildCredentials(cfg *Config, files map[string]*authFile) []Credential {
 				Source:       e.APIKey,
 				Label:        label,
 				Models:       models,
-				Disabled:     contains(e.ExcludedModels, "*") || len(models) == 0,
+				Disabled:     slices.Contains(e.ExcludedModels, "*") || len(models) == 0,
 				Section:      sec.name,
 				BaseURL:      base,
 				APIKey:       e.APIKey,
@@ -202,13 +203,13 @@ func (f *authFile) credential(cfg *Config) Credential {
 		}
 	}
 	for _, a := range cfg.OAuthModelAlias[kind.channel] {
-		if a.Alias == "" || a.Name == "" || !contains(models, a.Name) {
+		if a.Alias == "" || a.Name == "" || !slices.Contains(models, a.Name) {
 			continue
 		}
 		if !a.Fork {
 			models = removeString(models, a.Name)
 		}
-		if !contains(models, a.Alias) {
+		if !slices.Contains(models, a.Alias) {
 			models = append(models, a.Alias)
 		}
 		alias[a.Alias] = a.Name

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -135,7 +136,7 @@ func (s *State) deleteAPIKeys(w http.ResponseWriter, r *http.Request) {
 			return true
 		}
 		if v := strings.TrimSpace(q.Get("value")); v != "" {
-			if !contains(c.APIKeys, v) {
+			if !slices.Contains(c.APIKeys, v) {
 				writeError(w, http.StatusNotFound, "item not found")
 				return false
 			}
@@ -603,7 +604,7 @@ func normalizeExcluded(in []string) []string {
 	var out []string
 	for _, v := range in {
 		v = strings.ToLower(strings.TrimSpace(v))
-		if v != "" && !contains(out, v) {
+		if v != "" && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}

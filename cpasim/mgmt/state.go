@@ -4,9 +4,12 @@
 // /v0/management HTTP routes that read and write them.
 //
 // The transport side of the simulator (package cpasim) authenticates
-// management requests and then hands them to State.Handler; it also reads
-// the configuration through the accessor methods below when it produces
-// usage records.
+// management requests and then hands them to State.Handler. While it
+// serves /v1 requests it reads the configuration through the accessor
+// methods below, counts every upstream attempt (RecordAttempt), writes
+// main.log lines (AppendLog) and the request and error log files
+// (WriteRequestLog, WriteErrorLog), and it delivers OAuth provider
+// redirects (CompleteOAuth).
 //
 // Configuration writes behave like CPA's hot reload: the management view
 // (GET /config, the lists, /auth-files) changes at once, while the runtime
@@ -21,6 +24,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +60,7 @@ type Options struct {
 	// http://127.0.0.1:18080/v1, one claude-api-key and one codex-api-key
 	// entry). The simulator never writes the document back to disk.
 	ConfigYAML []byte
-	// ConfigFile is a config.yaml path read once by NewState.
+	// ConfigFile is a config.yaml path read once by LoadState.
 	ConfigFile string
 	// AuthFiles are the initial auth files (name → JSON). nil installs the
 	// demo OAuth accounts (claude, codex, gemini-cli, antigravity for
@@ -190,19 +194,9 @@ type State struct {
 	onReload []func()
 }
 
-// NewState returns a State holding the configuration named by opts (the
-// simulator's default configuration when opts names none). It panics when
-// the configured document is invalid; use LoadState to get the error.
-func NewState(opts Options) *State {
-	s, err := LoadState(opts)
-	if err != nil {
-		panic(fmt.Sprintf("mgmt: %v", err))
-	}
-	return s
-}
-
-// LoadState is NewState returning an error for an unreadable or invalid
-// initial configuration or auth file.
+// LoadState returns a State holding the configuration named by opts (the
+// simulator's default configuration when opts names none). It fails for an
+// unreadable or invalid initial configuration or auth file.
 func LoadState(opts Options) (*State, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -466,7 +460,7 @@ func (s *State) RequestLogEnabled() bool {
 func (s *State) ClientKeyValid(key string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return contains(s.live.apiKeys, key)
+	return slices.Contains(s.live.apiKeys, key)
 }
 
 // Credentials returns the enabled credentials that serve model, in the order
@@ -490,18 +484,11 @@ func (s *State) Credentials(model string) []Credential {
 				continue
 			}
 		}
-		if len(c.Models) == 0 || contains(c.Models, name) {
+		if len(c.Models) == 0 || slices.Contains(c.Models, name) {
 			out = append(out, c)
 		}
 	}
 	return out
-}
-
-// AllCredentials returns every runtime credential, disabled ones included.
-func (s *State) AllCredentials() []Credential {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return append([]Credential(nil), s.live.creds...)
 }
 
 // Models returns every model name some enabled credential serves, for
@@ -515,7 +502,7 @@ func (s *State) Models() []string {
 			continue
 		}
 		for _, m := range c.Models {
-			if !contains(out, m) {
+			if !slices.Contains(out, m) {
 				out = append(out, m)
 			}
 		}
@@ -547,15 +534,6 @@ func (s *State) ResetRuntime() {
 		s.timer = nil
 	}
 	s.applyLocked()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Handler serves the management routes. Requests arrive with their full
