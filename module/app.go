@@ -6,6 +6,7 @@ package module
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -102,6 +103,21 @@ func resolvePlaceholders(v string) (string, error) {
 	return out, nil
 }
 
+// Validate rejects settings that would make caddy-cpam misbehave at run
+// time: two upstreams naming the same CPA would pop its usage queue twice
+// and split the records between them.
+func (a *App) Validate() error {
+	seen := make(map[string]string)
+	for _, up := range a.settings.Upstreams {
+		addr := up.URL.Scheme + "://" + strings.ToLower(up.URL.Host)
+		if other, dup := seen[addr]; dup {
+			return fmt.Errorf("cpam: cpa %s and cpa %s both point at %s; collecting one CPA twice would split its usage queue between them, so configure it once", other, up.Name, addr)
+		}
+		seen[addr] = up.Name
+	}
+	return nil
+}
+
 // warnLiteralSecrets points out secrets written literally in the config:
 // they end up in Caddy's autosave.json and its admin API.
 func (a *App) warnLiteralSecrets() {
@@ -157,6 +173,7 @@ func (a *App) Runtime() *Runtime { return a.runtime }
 var (
 	_ caddy.App          = (*App)(nil)
 	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
 	_ caddy.CleanerUpper = (*App)(nil)
 	_ caddy.Destructor   = (*Runtime)(nil)
 )

@@ -115,3 +115,25 @@ func TestResolvedURLPlaceholder(t *testing.T) {
 		t.Errorf("url host = %q", got)
 	}
 }
+
+func TestValidateRejectsOneCPATwice(t *testing.T) {
+	app := &App{CPA: []*Upstream{
+		{Name: "a", URL: "http://127.0.0.1:8317", ManagementKey: "k"},
+		{Name: "b", URL: "http://127.0.0.1:8318", ManagementKey: "k"},
+	}}
+	var err error
+	if app.settings, err = app.resolve(resolvePlaceholders, "db"); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Validate(); err != nil {
+		t.Errorf("two different CPAs: %v", err)
+	}
+	app.CPA[1].URL = "http://127.0.0.1:8317/"
+	if app.settings, err = app.resolve(resolvePlaceholders, "db"); err != nil {
+		t.Fatal(err)
+	}
+	err = app.Validate()
+	if err == nil || !strings.Contains(err.Error(), "cpa a and cpa b both point at http://127.0.0.1:8317; collecting one CPA twice would split its usage queue") {
+		t.Errorf("one CPA twice: %v", err)
+	}
+}

@@ -14,6 +14,8 @@ for bin in "$BIN/caddy" "$BIN/cpa-sim"; do
 	[ -x "$bin" ] || { echo "demo: $bin is missing; run make build first" >&2; exit 1; }
 done
 
+command -v curl >/dev/null || { echo "demo: curl is needed to check that Caddy is up; install it (apt-get install -y curl)" >&2; exit 1; }
+
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 for addr in "$SIM_ADDR" 127.0.0.1:8443 127.0.0.1:8080 127.0.0.1:2019; do
 	if port_busy "$addr"; then

@@ -211,120 +211,82 @@ func (s *State) update(w http.ResponseWriter, f func(c *Config) bool) {
 
 // scalarRoutes registers the GET/PUT/PATCH setting routes.
 func (s *State) scalarRoutes(rt *router) {
-	boolSetting := func(path, key string, get func(*Config) *bool) {
-		rt.handle("GET", path, func(w http.ResponseWriter, r *http.Request) {
-			s.mu.RLock()
-			v := *get(s.cfg)
-			s.mu.RUnlock()
-			writeJSON(w, http.StatusOK, map[string]any{key: v})
-		})
-		set := func(w http.ResponseWriter, r *http.Request) {
-			var body struct {
-				Value *bool `json:"value"`
-			}
-			if err := decodeJSON(r, &body); err != nil || body.Value == nil {
-				writeError(w, http.StatusBadRequest, "invalid body")
-				return
-			}
-			s.update(w, func(c *Config) bool { *get(c) = *body.Value; return true })
-		}
-		rt.handle("PUT", path, set)
-		rt.handle("PATCH", path, set)
-	}
-	intSetting := func(path, key string, get func(*Config) *int, norm func(int) int) {
-		rt.handle("GET", path, func(w http.ResponseWriter, r *http.Request) {
-			s.mu.RLock()
-			v := *get(s.cfg)
-			s.mu.RUnlock()
-			writeJSON(w, http.StatusOK, map[string]any{key: v})
-		})
-		set := func(w http.ResponseWriter, r *http.Request) {
-			var body struct {
-				Value *int `json:"value"`
-			}
-			if err := decodeJSON(r, &body); err != nil || body.Value == nil {
-				writeError(w, http.StatusBadRequest, "invalid body")
-				return
-			}
-			v := *body.Value
-			if norm != nil {
-				v = norm(v)
-			}
-			s.update(w, func(c *Config) bool { *get(c) = v; return true })
-		}
-		rt.handle("PUT", path, set)
-		rt.handle("PATCH", path, set)
+	for _, b := range []struct {
+		path, key string
+		get       func(*Config) *bool
+	}{
+		{"/debug", "debug", func(c *Config) *bool { return &c.Debug }},
+		{"/logging-to-file", "logging-to-file", func(c *Config) *bool { return &c.LoggingToFile }},
+		{"/usage-statistics-enabled", "usage-statistics-enabled", func(c *Config) *bool { return &c.UsageStatisticsEnabled }},
+		{"/request-log", "request-log", func(c *Config) *bool { return &c.RequestLog }},
+		{"/ws-auth", "ws-auth", func(c *Config) *bool { return &c.WSAuth }},
+		{"/force-model-prefix", "force-model-prefix", func(c *Config) *bool { return &c.ForceModelPrefix }},
+		{"/quota-exceeded/switch-project", "switch-project", func(c *Config) *bool { return &c.QuotaExceeded.SwitchProject }},
+		{"/quota-exceeded/switch-preview-model", "switch-preview-model", func(c *Config) *bool { return &c.QuotaExceeded.SwitchPreviewModel }},
+	} {
+		scalarSetting(s, rt, b.path, b.key, b.get, nil)
 	}
 
-	boolSetting("/debug", "debug", func(c *Config) *bool { return &c.Debug })
-	boolSetting("/logging-to-file", "logging-to-file", func(c *Config) *bool { return &c.LoggingToFile })
-	boolSetting("/usage-statistics-enabled", "usage-statistics-enabled", func(c *Config) *bool { return &c.UsageStatisticsEnabled })
-	boolSetting("/request-log", "request-log", func(c *Config) *bool { return &c.RequestLog })
-	boolSetting("/ws-auth", "ws-auth", func(c *Config) *bool { return &c.WSAuth })
-	boolSetting("/force-model-prefix", "force-model-prefix", func(c *Config) *bool { return &c.ForceModelPrefix })
-	boolSetting("/quota-exceeded/switch-project", "switch-project", func(c *Config) *bool { return &c.QuotaExceeded.SwitchProject })
-	boolSetting("/quota-exceeded/switch-preview-model", "switch-preview-model", func(c *Config) *bool { return &c.QuotaExceeded.SwitchPreviewModel })
-
-	intSetting("/logs-max-total-size-mb", "logs-max-total-size-mb", func(c *Config) *int { return &c.LogsMaxTotalSizeMB },
-		func(v int) int { return max(v, 0) })
-	intSetting("/error-logs-max-files", "error-logs-max-files", func(c *Config) *int { return &c.ErrorLogsMaxFiles },
-		func(v int) int {
+	scalarSetting(s, rt, "/logs-max-total-size-mb", "logs-max-total-size-mb", func(c *Config) *int { return &c.LogsMaxTotalSizeMB },
+		func(v int) (int, string) { return max(v, 0), "" })
+	scalarSetting(s, rt, "/error-logs-max-files", "error-logs-max-files", func(c *Config) *int { return &c.ErrorLogsMaxFiles },
+		func(v int) (int, string) {
 			if v < 0 {
-				return 10
+				return 10, ""
 			}
-			return v
+			return v, ""
 		})
-	intSetting("/request-retry", "request-retry", func(c *Config) *int { return &c.RequestRetry }, nil)
-	intSetting("/max-retry-credentials", "max-retry-credentials", func(c *Config) *int { return &c.MaxRetryCredentials }, nil)
-	intSetting("/max-retry-interval", "max-retry-interval", func(c *Config) *int { return &c.MaxRetryInterval }, nil)
+	scalarSetting(s, rt, "/request-retry", "request-retry", func(c *Config) *int { return &c.RequestRetry }, nil)
+	scalarSetting(s, rt, "/max-retry-credentials", "max-retry-credentials", func(c *Config) *int { return &c.MaxRetryCredentials }, nil)
+	scalarSetting(s, rt, "/max-retry-interval", "max-retry-interval", func(c *Config) *int { return &c.MaxRetryInterval }, nil)
 
-	// proxy-url is a string setting with DELETE.
-	rt.handle("GET", "/proxy-url", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.RLock()
-		v := s.cfg.ProxyURL
-		s.mu.RUnlock()
-		writeJSON(w, http.StatusOK, map[string]any{"proxy-url": v})
-	})
-	setProxy := func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Value *string `json:"value"`
-		}
-		if err := decodeJSON(r, &body); err != nil || body.Value == nil {
-			writeError(w, http.StatusBadRequest, "invalid body")
-			return
-		}
-		s.update(w, func(c *Config) bool { c.ProxyURL = strings.TrimSpace(*body.Value); return true })
-	}
-	rt.handle("PUT", "/proxy-url", setProxy)
-	rt.handle("PATCH", "/proxy-url", setProxy)
+	scalarSetting(s, rt, "/proxy-url", "proxy-url", func(c *Config) *string { return &c.ProxyURL },
+		func(v string) (string, string) { return strings.TrimSpace(v), "" })
 	rt.handle("DELETE", "/proxy-url", func(w http.ResponseWriter, r *http.Request) {
 		s.update(w, func(c *Config) bool { c.ProxyURL = ""; return true })
 	})
 
 	// routing/strategy answers under the key "strategy".
-	rt.handle("GET", "/routing/strategy", func(w http.ResponseWriter, r *http.Request) {
+	scalarSetting(s, rt, "/routing/strategy", "strategy", func(c *Config) *string { return &c.Routing.Strategy },
+		func(v string) (string, string) {
+			norm, ok := normalizeStrategy(v)
+			if !ok || strings.TrimSpace(v) == "" {
+				return "", "invalid strategy"
+			}
+			return norm, ""
+		})
+}
+
+// scalarSetting registers one setting in CPA's scalar pattern: GET answers
+// {key: value}; PUT and PATCH take {"value": V}, which norm (when set) may
+// rewrite or refuse with an error message.
+func scalarSetting[T any](s *State, rt *router, path, key string, get func(*Config) *T, norm func(T) (T, string)) {
+	rt.handle("GET", path, func(w http.ResponseWriter, r *http.Request) {
 		s.mu.RLock()
-		v := s.cfg.Routing.Strategy
+		v := *get(s.cfg)
 		s.mu.RUnlock()
-		writeJSON(w, http.StatusOK, map[string]any{"strategy": v})
+		writeJSON(w, http.StatusOK, map[string]any{key: v})
 	})
-	setStrategy := func(w http.ResponseWriter, r *http.Request) {
+	set := func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
-			Value *string `json:"value"`
+			Value *T `json:"value"`
 		}
 		if err := decodeJSON(r, &body); err != nil || body.Value == nil {
 			writeError(w, http.StatusBadRequest, "invalid body")
 			return
 		}
-		v, ok := normalizeStrategy(*body.Value)
-		if !ok || strings.TrimSpace(*body.Value) == "" {
-			writeError(w, http.StatusBadRequest, "invalid strategy")
-			return
+		v := *body.Value
+		if norm != nil {
+			var msg string
+			if v, msg = norm(v); msg != "" {
+				writeError(w, http.StatusBadRequest, msg)
+				return
+			}
 		}
-		s.update(w, func(c *Config) bool { c.Routing.Strategy = v; return true })
+		s.update(w, func(c *Config) bool { *get(c) = v; return true })
 	}
-	rt.handle("PUT", "/routing/strategy", setStrategy)
-	rt.handle("PATCH", "/routing/strategy", setStrategy)
+	rt.handle("PUT", path, set)
+	rt.handle("PATCH", path, set)
 }
 
 func (s *State) latestVersion(w http.ResponseWriter, r *http.Request) {
