@@ -74,21 +74,22 @@ func (h *hub) removeLocked(sub *subscriber) {
 
 // publish copies msg to every subscriber of channel. A subscriber whose
 // buffer is full is removed and its channel closed. Like CPA, it reports
-// whether the channel had subscribers at all: a record that overflowed
-// the only subscriber is lost, not queued.
-func (h *hub) publish(channel string, msg []byte) bool {
+// whether the channel had subscribers at all (a record that overflowed the
+// only subscriber is lost, not queued), and how many took the message.
+func (h *hub) publish(channel string, msg []byte) (had bool, delivered int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	subs := h.subs[channel]
-	had := len(subs) > 0
+	had = len(subs) > 0
 	for sub := range subs {
 		select {
 		case sub.ch <- msg:
+			delivered++
 		default:
 			h.removeLocked(sub)
 		}
 	}
-	return had
+	return had, delivered
 }
 
 // count returns the number of subscribers of channel.

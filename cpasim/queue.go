@@ -13,6 +13,8 @@ type usageQueue struct {
 
 	mu    sync.Mutex
 	items []queuedItem
+	// Counters for DeliveryStats.
+	queued, popped, expired, cleared int64
 }
 
 type queuedItem struct {
@@ -31,6 +33,7 @@ func (q *usageQueue) pruneLocked(now time.Time) {
 	for n < len(q.items) && q.items[n].at.Before(cutoff) {
 		n++
 	}
+	q.expired += int64(n)
 	q.dropLocked(n)
 }
 
@@ -55,6 +58,7 @@ func (q *usageQueue) enqueue(data []byte) {
 	now := q.now()
 	q.pruneLocked(now)
 	q.items = append(q.items, queuedItem{at: now, data: data})
+	q.queued++
 }
 
 // pop removes and returns up to n of the oldest records.
@@ -70,6 +74,7 @@ func (q *usageQueue) pop(n int) [][]byte {
 		out[i] = q.items[i].data
 	}
 	q.dropLocked(n)
+	q.popped += int64(n)
 	return out
 }
 
@@ -77,6 +82,7 @@ func (q *usageQueue) pop(n int) [][]byte {
 func (q *usageQueue) clear() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.cleared += int64(len(q.items))
 	q.items = nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cpam-caddy/cpam/cpasim/mgmt"
@@ -107,8 +108,11 @@ type Server struct {
 	hub    *hub
 	disp   *dispatcher
 	faults faults
-	conns  connSet
-	up     upstream
+
+	// Delivery counters (see DeliveryStats).
+	produced, published, lost atomic.Int64
+	conns                     connSet
+	up                        upstream
 
 	// Seams for tests; default to the State's accessors.
 	seamMu    sync.RWMutex
@@ -366,10 +370,45 @@ func (s *Server) deliver(it item) {
 	if !s.managementAvailable() {
 		return
 	}
-	if s.hub.publish(it.channel, it.data) || it.publishOnly {
+	had, delivered := s.hub.publish(it.channel, it.data)
+	if it.channel == ChannelUsage && !it.publishOnly {
+		s.produced.Add(1)
+		switch {
+		case delivered > 0:
+			s.published.Add(1)
+		case had:
+			s.lost.Add(1)
+		}
+	}
+	if had || it.publishOnly {
 		return
 	}
 	s.queue.enqueue(it.data)
+}
+
+// DeliveryStats counts what happened to the usage records the simulator
+// produced, so a test can tell the records CPA itself lost (expired in the
+// queue, cleared by a restart, overflowing the only subscriber) from those
+// a consumer lost.
+type DeliveryStats struct {
+	// Produced counts usage records handed to subscribers or the queue.
+	Produced int64
+	// Published counts records at least one subscriber took.
+	Published int64
+	// Lost counts records that overflowed every subscriber they met.
+	Lost int64
+	// Queued, Popped, Expired and Cleared follow the usage queue.
+	Queued, Popped, Expired, Cleared int64
+}
+
+// DeliveryStats returns the delivery counters since the server started.
+func (s *Server) DeliveryStats() DeliveryStats {
+	s.queue.mu.Lock()
+	defer s.queue.mu.Unlock()
+	return DeliveryStats{
+		Produced: s.produced.Load(), Published: s.published.Load(), Lost: s.lost.Load(),
+		Queued: s.queue.queued, Popped: s.queue.popped, Expired: s.queue.expired, Cleared: s.queue.cleared,
+	}
 }
 
 // Sync waits until every record and event submitted before the call has

@@ -1,6 +1,7 @@
 package cpasim
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -236,4 +237,47 @@ func TestManagementSwitchedOff(t *testing.T) {
 	fresh := dialRESP(t, s)
 	fresh.send("AUTH", testKey)
 	fresh.expectClosed()
+}
+
+// TestDeliveryStats checks the ledger reliability tests rely on: every
+// produced record is published, queued or lost, and queued ones end popped,
+// expired or cleared.
+func TestDeliveryStats(t *testing.T) {
+	clock := newFakeClock()
+	s := newTestServer(t, func(o *Options) { o.Now = clock.Now })
+	ctx := context.Background()
+	if _, err := s.Emit(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	syncServer(t, s)
+	if got := len(popAll(t, s)); got != 5 {
+		t.Fatalf("popped %d", got)
+	}
+	if _, err := s.Emit(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	syncServer(t, s)
+	clock.Advance(2 * time.Minute) // past the 60 s retention
+	if got := len(popAll(t, s)); got != 0 {
+		t.Fatalf("expired records were popped: %d", got)
+	}
+	if _, err := s.Emit(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	syncServer(t, s)
+	s.Restart()
+
+	rc := dialRESP(t, s)
+	rc.auth()
+	rc.subscribe("usage")
+	if _, err := s.Emit(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	syncServer(t, s)
+
+	got := s.DeliveryStats()
+	want := DeliveryStats{Produced: 14, Published: 4, Queued: 10, Popped: 5, Expired: 3, Cleared: 2}
+	if got != want {
+		t.Errorf("DeliveryStats = %+v, want %+v", got, want)
+	}
 }
