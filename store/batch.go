@@ -41,4 +41,28 @@ type CommitResult struct {
 	Duplicates int
 	// DeadLetters were written to the dead-letter table.
 	DeadLetters int
+	// Upstreams splits Stored and Duplicates by the events' upstream.
+	Upstreams map[string]UpstreamResult
+}
+
+// UpstreamResult counts one upstream's events in a commit.
+type UpstreamResult struct {
+	Stored     int
+	Duplicates int
+}
+
+// count adds one event's outcome.
+func (r *CommitResult) count(upstream string, duplicate bool) {
+	if r.Upstreams == nil {
+		r.Upstreams = make(map[string]UpstreamResult)
+	}
+	u := r.Upstreams[upstream]
+	if duplicate {
+		r.Duplicates++
+		u.Duplicates++
+	} else {
+		r.Stored++
+		u.Stored++
+	}
+	r.Upstreams[upstream] = u
 }

@@ -1,0 +1,730 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cpam-caddy/cpam/usage"
+)
+
+// Filter selects events or rollup rows. Empty lists and zero times do not
+// filter. Lists match any of their values (API keys by hash).
+//
+// Queries served from rollups (Summary, TimeSeries, Breakdown, Distinct,
+// Totals) count whole 15-minute buckets: those whose start lies in
+// [From, To). Events and RecentFailures use the exact times.
+type Filter struct {
+	From, To    time.Time
+	Upstreams   []string
+	Models      []string
+	Providers   []string
+	AuthIndexes []string
+	APIKeys     []string // key hashes
+	Endpoints   []string
+	// Failed, when set, keeps only failed (true) or successful (false) attempts.
+	Failed *bool
+}
+
+// Summary aggregates attempts. Percentiles are estimated from the rollup
+// histograms (see HistogramBounds) and are in milliseconds. Requests are not
+// counted here: failover attempts of one request are separate attempts.
+type Summary struct {
+	Attempts int64
+	Failed   int64
+	// Tokens sums the token buckets; Quality is empty.
+	Tokens usage.Tokens
+	// CostMicroUSD sums the priced attempts; Unpriced counts the others.
+	CostMicroUSD int64
+	Unpriced     int64
+
+	LatencyAvgMS                       float64
+	LatencyP50, LatencyP95, LatencyP99 float64
+	// TTFTCount counts the attempts whose TTFT was measured; the TTFT
+	// figures are over those only.
+	TTFTCount                 int64
+	TTFTAvgMS                 float64
+	TTFTP50, TTFTP95, TTFTP99 float64
+}
+
+// agg is a sum of rollup rows: failed attempts and rollupMeasures.
+type agg struct {
+	failed int64
+	m      [nMeasAll]int64
+}
+
+// aggSelect is the select list that scans into an agg.
+var aggSelect = func() string {
+	parts := []string{"COALESCE(SUM(failed*attempts),0)"}
+	for _, m := range rollupMeasures {
+		parts = append(parts, "COALESCE(SUM("+m+"),0)")
+	}
+	return strings.Join(parts, ",")
+}()
+
+// dests returns scan destinations for a.
+func (a *agg) dests() []any {
+	d := []any{&a.failed}
+	for i := range a.m {
+		d = append(d, &a.m[i])
+	}
+	return d
+}
+
+// add adds b to a.
+func (a *agg) add(b *agg) {
+	a.failed += b.failed
+	for i := range a.m {
+		a.m[i] += b.m[i]
+	}
+}
+
+// summary turns a into a Summary.
+func (a *agg) summary() Summary {
+	m := a.m
+	s := Summary{
+		Attempts: m[mAttempts],
+		Failed:   a.failed,
+		Tokens: usage.Tokens{Uncached: m[mUncached], CacheRead: m[mCacheRead], CacheWrite: m[mCacheWrite],
+			Output: m[mOutput], Reasoning: m[mReasoning], Unclassified: m[mUnclassified]},
+		CostMicroUSD: m[mCost],
+		Unpriced:     m[mUnpriced],
+		TTFTCount:    m[mTTFTN],
+	}
+	if s.Attempts > 0 {
+		s.LatencyAvgMS = float64(m[mLatencySum]) / float64(s.Attempts)
+	}
+	if s.TTFTCount > 0 {
+		s.TTFTAvgMS = float64(m[mTTFTSum]) / float64(s.TTFTCount)
+	}
+	lat, tt := m[mLat0:mLat0+histBins], m[mTTFT0:mTTFT0+histBins]
+	s.LatencyP50, s.LatencyP95, s.LatencyP99 = percentile(lat, .50), percentile(lat, .95), percentile(lat, .99)
+	s.TTFTP50, s.TTFTP95, s.TTFTP99 = percentile(tt, .50), percentile(tt, .95), percentile(tt, .99)
+	return s
+}
+
+// where is a WHERE clause under construction.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// sql returns " WHERE ..." or "".
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// add appends a condition.
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// filterDims maps the list fields of Filter to columns and dict kinds.
+func filterDims(f *Filter) []struct {
+	col    string
+	kind   dictKind
+	values []string
+} {
+	return []struct {
+		col    string
+		kind   dictKind
+		values []string
+	}{
+		{"upstream", kUpstream, f.Upstreams},
+		{"model", kModel, f.Models},
+		{"provider", kProvider, f.Providers},
+		{"auth_index", kAuthIndex, f.AuthIndexes},
+		{"api_key", kAPIKey, f.APIKeys},
+		{"endpoint", kEndpoint, f.Endpoints},
+	}
+}
+
+// buildWhere translates f. For rollups the time bounds apply to bucket
+// starts (unix seconds), for events to ts (unix milliseconds); prefix
+// qualifies event columns.
+func (s *Store) buildWhere(ctx context.Context, f Filter, rollup bool, prefix string) (*where, error) {
+	w := &where{}
+	if rollup {
+		if !f.From.IsZero() {
+			w.add("bucket >= ?", f.From.Unix())
+		}
+		if !f.To.IsZero() {
+			w.add("bucket < ?", f.To.Unix())
+		}
+	} else {
+		if !f.From.IsZero() {
+			w.add(prefix+"ts >= ?", f.From.UnixMilli())
+		}
+		if !f.To.IsZero() {
+			w.add(prefix+"ts < ?", f.To.UnixMilli())
+		}
+	}
+	for _, d := range filterDims(&f) {
+		if len(d.values) == 0 {
+			continue
+		}
+		ids, err := s.lookupIDs(ctx, d.kind, d.values)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			w.add("0")
+			continue
+		}
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		w.add(prefix+d.col+" IN ("+placeholders(len(ids))+")", args...)
+	}
+	if f.Failed != nil {
+		v := 0
+		if *f.Failed {
+			v = 1
+		}
+		if rollup {
+			w.add("failed = ?", v)
+		} else {
+			w.add("("+prefix+"flags & 1) = ?", v)
+		}
+	}
+	return w, nil
+}
+
+// Summary aggregates the attempts matching f from the rollups.
+func (s *Store) Summary(ctx context.Context, f Filter) (Summary, error) {
+	w, err := s.buildWhere(ctx, f, true, "")
+	if err != nil {
+		return Summary{}, err
+	}
+	var a agg
+	if err := s.rdb.QueryRowContext(ctx, "SELECT "+aggSelect+" FROM rollup_15m"+w.sql(), w.args...).Scan(a.dests()...); err != nil {
+		return Summary{}, fmt.Errorf("store: summary: %w", err)
+	}
+	return a.summary(), nil
+}
+
+// SummaryWithPrevious returns the summary of f and of the period of the
+// same length just before f.From, for comparison. f needs From and To.
+func (s *Store) SummaryWithPrevious(ctx context.Context, f Filter) (cur, prev Summary, err error) {
+	if f.From.IsZero() || f.To.IsZero() || !f.To.After(f.From) {
+		return Summary{}, Summary{}, errors.New("store: SummaryWithPrevious needs From before To")
+	}
+	if cur, err = s.Summary(ctx, f); err != nil {
+		return Summary{}, Summary{}, err
+	}
+	p := f
+	p.From, p.To = f.From.Add(-f.To.Sub(f.From)), f.From
+	if prev, err = s.Summary(ctx, p); err != nil {
+		return Summary{}, Summary{}, err
+	}
+	return cur, prev, nil
+}
+
+// Point is one step of a time series.
+type Point struct {
+	// Start is the step's start in the requested zone.
+	Start time.Time
+	Summary
+}
+
+// TimeSeries returns one Point per step from f.From to f.To, including
+// empty steps. step must be a positive multiple of 15 minutes. Steps are
+// aligned in loc (UTC when nil): multiples of a day start at local
+// midnight (and follow the calendar across DST changes), shorter steps are
+// counted from the local midnight of From's day. Since every zone offset in
+// use is a multiple of 15 minutes, the rollups fill steps exactly. From is
+// rounded down and To up to step boundaries.
+func (s *Store) TimeSeries(ctx context.Context, f Filter, step time.Duration, loc *time.Location) ([]Point, error) {
+	if step <= 0 || step%(15*time.Minute) != 0 {
+		return nil, fmt.Errorf("store: time series step %v is not a positive multiple of 15m", step)
+	}
+	if f.From.IsZero() || f.To.IsZero() || !f.To.After(f.From) {
+		return nil, errors.New("store: time series needs From before To")
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	starts := stepStarts(f.From, f.To, step, loc)
+	if len(starts) > 100000 {
+		return nil, fmt.Errorf("store: time series of %d points is too long", len(starts))
+	}
+	end := nextStep(starts[len(starts)-1], step)
+	qf := f
+	qf.From, qf.To = starts[0], end
+	w, err := s.buildWhere(ctx, qf, true, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT bucket,"+aggSelect+" FROM rollup_15m"+w.sql()+" GROUP BY bucket", w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: time series: %w", err)
+	}
+	defer rows.Close()
+	sums := make([]agg, len(starts))
+	for rows.Next() {
+		var b int64
+		var a agg
+		if err := rows.Scan(append([]any{&b}, a.dests()...)...); err != nil {
+			return nil, fmt.Errorf("store: time series: %w", err)
+		}
+		t := time.Unix(b, 0)
+		i := sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
+		if i >= 0 {
+			sums[i].add(&a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: time series: %w", err)
+	}
+	pts := make([]Point, len(starts))
+	for i := range starts {
+		pts[i] = Point{Start: starts[i], Summary: sums[i].summary()}
+	}
+	return pts, nil
+}
+
+// nextStep returns the start of the step after t.
+func nextStep(t time.Time, step time.Duration) time.Time {
+	if step%(24*time.Hour) == 0 {
+		return t.AddDate(0, 0, int(step/(24*time.Hour)))
+	}
+	return t.Add(step)
+}
+
+// stepStarts lists the step starts covering [from, to) in loc.
+func stepStarts(from, to time.Time, step time.Duration, loc *time.Location) []time.Time {
+	lf := from.In(loc)
+	mid := time.Date(lf.Year(), lf.Month(), lf.Day(), 0, 0, 0, 0, loc)
+	start := mid
+	if step%(24*time.Hour) != 0 {
+		start = mid.Add(from.Sub(mid) / step * step)
+	}
+	var out []time.Time
+	for t := start; t.Before(to); t = nextStep(t, step) {
+		if !nextStep(t, step).After(from) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// SortBy orders Breakdown rows.
+type SortBy int
+
+// Breakdown orders.
+const (
+	ByAttempts SortBy = iota
+	ByCost
+)
+
+// Row is one value of a Breakdown dimension.
+type Row struct {
+	// Key is the value (for api_key the key hash; for failed "true" or
+	// "false"); Label is the displayable form (the key mask) or Key.
+	Key, Label string
+	// Other marks the row that sums the values beyond the top N.
+	Other bool
+	Summary
+}
+
+// dimKinds maps rollup dimensions to their dict kind.
+var dimKinds = map[string]dictKind{
+	"upstream": kUpstream, "model": kModel, "alias": kModel, "provider": kProvider, "auth_index": kAuthIndex,
+	"api_key": kAPIKey, "endpoint": kEndpoint, "service_tier": kServiceTier, "failed": 0,
+}
+
+// Dimensions lists the dimensions Breakdown and Distinct accept.
+func Dimensions() []string { return append([]string(nil), rollupDims...) }
+
+// Breakdown aggregates f by one rollup dimension (see Dimensions) and
+// returns the topN values (all when topN <= 0) ordered by attempts or cost,
+// then a row with Other set summing the rest, when there is a rest.
+func (s *Store) Breakdown(ctx context.Context, f Filter, dim string, topN int, by SortBy) ([]Row, error) {
+	if _, ok := dimKinds[dim]; !ok {
+		return nil, fmt.Errorf("store: unknown breakdown dimension %q", dim)
+	}
+	w, err := s.buildWhere(ctx, f, true, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+dim+","+aggSelect+" FROM rollup_15m"+w.sql()+" GROUP BY "+dim, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: breakdown by %s: %w", dim, err)
+	}
+	type grp struct {
+		id int64
+		a  agg
+	}
+	var gs []grp
+	for rows.Next() {
+		var g grp
+		if err := rows.Scan(append([]any{&g.id}, g.a.dests()...)...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: breakdown by %s: %w", dim, err)
+		}
+		gs = append(gs, g)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("store: breakdown by %s: %w", dim, err)
+	}
+	names, err := s.dimNames(ctx, dim, func(yield func(int64)) {
+		for _, g := range gs {
+			yield(g.id)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	measure := func(g *grp) int64 {
+		if by == ByCost {
+			return g.a.m[mCost]
+		}
+		return g.a.m[mAttempts]
+	}
+	sort.Slice(gs, func(i, j int) bool {
+		mi, mj := measure(&gs[i]), measure(&gs[j])
+		if mi != mj {
+			return mi > mj
+		}
+		return names[gs[i].id].value < names[gs[j].id].value
+	})
+	var out []Row
+	var other agg
+	nOther := 0
+	for i := range gs {
+		if topN > 0 && i >= topN {
+			other.add(&gs[i].a)
+			nOther++
+			continue
+		}
+		e := names[gs[i].id]
+		label := e.value
+		if e.mask != "" {
+			label = e.mask
+		}
+		out = append(out, Row{Key: e.value, Label: label, Summary: gs[i].a.summary()})
+	}
+	if nOther > 0 {
+		out = append(out, Row{Key: "other", Label: "other", Other: true, Summary: other.summary()})
+	}
+	return out, nil
+}
+
+// dimNames decodes the ids of a dimension.
+func (s *Store) dimNames(ctx context.Context, dim string, ids func(yield func(int64))) (map[int64]dictEntry, error) {
+	if dim == "failed" {
+		return map[int64]dictEntry{0: {value: "false"}, 1: {value: "true"}}, nil
+	}
+	set := make(map[int64]struct{})
+	ids(func(id int64) { set[id] = struct{}{} })
+	return s.resolve(ctx, set)
+}
+
+// Distinct lists the values of a rollup dimension (see Dimensions) seen in
+// the period of f, sorted, without "". For api_key the values are key
+// hashes (Breakdown gives their masks).
+func (s *Store) Distinct(ctx context.Context, dim string, f Filter) ([]string, error) {
+	if _, ok := dimKinds[dim]; !ok {
+		return nil, fmt.Errorf("store: unknown dimension %q", dim)
+	}
+	w, err := s.buildWhere(ctx, f, true, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT DISTINCT "+dim+" FROM rollup_15m"+w.sql(), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: distinct %s: %w", dim, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: distinct %s: %w", dim, err)
+		}
+		ids = append(ids, id)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("store: distinct %s: %w", dim, err)
+	}
+	names, err := s.dimNames(ctx, dim, func(yield func(int64)) {
+		for _, id := range ids {
+			yield(id)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if v := names[id].value; v != "" {
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Totals returns the attempts stored for upstream in [from, to) (whole
+// 15-minute buckets, see Filter); zero times do not bound.
+func (s *Store) Totals(ctx context.Context, upstream string, from, to time.Time) (attempts int, err error) {
+	m, err := s.TotalsByAuthIndex(ctx, upstream, from, to)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range m {
+		attempts += int(t.Attempts)
+	}
+	return attempts, nil
+}
+
+// CredentialTotals counts the attempts of one credential.
+type CredentialTotals struct {
+	Attempts, Failed int64
+}
+
+// TotalsByAuthIndex returns the attempts stored for upstream in [from, to)
+// per auth_index, for comparison with CPA's own per-credential counters.
+func (s *Store) TotalsByAuthIndex(ctx context.Context, upstream string, from, to time.Time) (map[string]CredentialTotals, error) {
+	w, err := s.buildWhere(ctx, Filter{From: from, To: to, Upstreams: []string{upstream}}, true, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx,
+		"SELECT auth_index, SUM(attempts), SUM(failed*attempts) FROM rollup_15m"+w.sql()+" GROUP BY auth_index", w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: totals: %w", err)
+	}
+	type r struct {
+		id int64
+		t  CredentialTotals
+	}
+	var rs []r
+	for rows.Next() {
+		var x r
+		if err := rows.Scan(&x.id, &x.t.Attempts, &x.t.Failed); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: totals: %w", err)
+		}
+		rs = append(rs, x)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("store: totals: %w", err)
+	}
+	names, err := s.dimNames(ctx, "auth_index", func(yield func(int64)) {
+		for _, x := range rs {
+			yield(x.id)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]CredentialTotals, len(rs))
+	for _, x := range rs {
+		out[names[x.id].value] = x.t
+	}
+	return out, nil
+}
+
+// StoredEvent is an event read back from the database.
+type StoredEvent struct {
+	// ID is the event's row id (increasing in insertion order).
+	ID int64
+	usage.Event
+}
+
+// Cursor is an opaque position in a newest-first event listing; "" is the
+// start.
+type Cursor string
+
+// Page selects a page of events.
+type Page struct {
+	// Limit is the page size; 100 when <= 0, at most 1000.
+	Limit int
+	// After is the cursor returned with the previous page.
+	After Cursor
+}
+
+// eventSelect reads events with their details.
+var eventSelect = "SELECT e.id, e." + strings.Join(eventCols, ", e.") +
+	", x.fail_body, x.headers, x.xff FROM events e LEFT JOIN event_extra x ON x.event_id = e.id"
+
+// Events returns the events matching f, newest first (by time, then id),
+// one page at a time. The returned cursor is "" after the last page.
+func (s *Store) Events(ctx context.Context, f Filter, p Page) ([]StoredEvent, Cursor, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		limit = 1000
+	}
+	w, err := s.buildWhere(ctx, f, false, "e.")
+	if err != nil {
+		return nil, "", err
+	}
+	if p.After != "" {
+		ts, id, ok := parseCursor(p.After)
+		if !ok {
+			return nil, "", fmt.Errorf("store: bad cursor %q", p.After)
+		}
+		w.add("(e.ts < ? OR (e.ts = ? AND e.id < ?))", ts, ts, id)
+	}
+	q := eventSelect + w.sql() + " ORDER BY e.ts DESC, e.id DESC LIMIT ?"
+	rows, err := s.rdb.QueryContext(ctx, q, append(w.args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: listing events: %w", err)
+	}
+	evs, refs, err := scanEvents(rows)
+	if err != nil {
+		return nil, "", err
+	}
+	var next Cursor
+	if len(evs) > limit {
+		evs, refs = evs[:limit], refs[:limit]
+		last := evs[limit-1]
+		next = Cursor(strconv.FormatInt(last.Time.UnixMilli(), 10) + "." + strconv.FormatInt(last.ID, 10))
+	}
+	if err := s.decodeEvents(ctx, evs, refs); err != nil {
+		return nil, "", err
+	}
+	return evs, next, nil
+}
+
+// RecentFailures returns the newest failed attempts matching f.
+func (s *Store) RecentFailures(ctx context.Context, f Filter, limit int) ([]StoredEvent, error) {
+	t := true
+	f.Failed = &t
+	evs, _, err := s.Events(ctx, f, Page{Limit: limit})
+	return evs, err
+}
+
+// parseCursor splits a cursor into time and id.
+func parseCursor(c Cursor) (ts, id int64, ok bool) {
+	a, b, found := strings.Cut(string(c), ".")
+	if !found {
+		return 0, 0, false
+	}
+	ts, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	return ts, id, err1 == nil && err2 == nil
+}
+
+// eventRefs are the dict ids of one event, in eventCols order from
+// upstream (index 2) to response_service_tier (index 19).
+type eventRefs [20]int64
+
+// scanEvents reads rows of eventSelect.
+func scanEvents(rows *sql.Rows) ([]StoredEvent, []eventRefs, error) {
+	defer rows.Close()
+	var evs []StoredEvent
+	var refs []eventRefs
+	for rows.Next() {
+		var e StoredEvent
+		var r eventRefs
+		var ts, flags, status int64
+		var hash []byte
+		var reqID sql.NullInt64
+		var body, hdr, xff sql.NullString
+		d := []any{&e.ID, &ts, &hash}
+		for i := 2; i < 20; i++ {
+			if i == 3 {
+				d = append(d, &reqID)
+				continue
+			}
+			d = append(d, &r[i])
+		}
+		d = append(d, &status, &flags, &e.LatencyMS, &e.TTFTMS, &e.Tokens.Uncached, &e.Tokens.CacheRead,
+			&e.Tokens.CacheWrite, &e.Tokens.Output, &e.Tokens.Reasoning, &e.Tokens.Unclassified, &e.Cost.MicroUSD,
+			&body, &hdr, &xff)
+		if err := rows.Scan(d...); err != nil {
+			return nil, nil, fmt.Errorf("store: reading events: %w", err)
+		}
+		e.Time = time.UnixMilli(ts).UTC()
+		copy(e.Hash[:], hash)
+		if reqID.Valid {
+			if reqID.Int64 >= 0 {
+				e.RequestID = fmt.Sprintf("%08x", reqID.Int64)
+			} else {
+				r[3] = -reqID.Int64
+			}
+		}
+		e.StatusCode = int(status)
+		e.Failed = flags&flagFailed != 0
+		e.Generate = flags&flagGenerate != 0
+		e.Cost.Priced = flags&flagPriced != 0
+		e.Tokens.Quality = qualityNames[(flags>>flagQShift)&7]
+		e.FailBody, e.XForwardedFor = body.String, xff.String
+		if hdr.Valid {
+			if err := json.Unmarshal([]byte(hdr.String), &e.Headers); err != nil {
+				return nil, nil, fmt.Errorf("store: decoding headers of event %d: %w", e.ID, err)
+			}
+		}
+		evs = append(evs, e)
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: reading events: %w", err)
+	}
+	return evs, refs, nil
+}
+
+// decodeEvents fills the string fields of evs from their dict ids.
+func (s *Store) decodeEvents(ctx context.Context, evs []StoredEvent, refs []eventRefs) error {
+	set := make(map[int64]struct{})
+	for _, r := range refs {
+		for _, id := range r[2:] {
+			set[id] = struct{}{}
+		}
+	}
+	names, err := s.resolve(ctx, set)
+	if err != nil {
+		return err
+	}
+	for i := range evs {
+		e, r := &evs[i], refs[i]
+		v := func(j int) string { return names[r[j]].value }
+		e.Upstream = v(2)
+		if r[3] != 0 {
+			e.RequestID = v(3)
+		}
+		e.AuthIndex, e.AuthType, e.Provider, e.ExecutorType = v(4), v(5), v(6), v(7)
+		e.Model, e.Alias, e.Endpoint = v(8), v(9), v(10)
+		e.APIKey = usage.Secret{Hash: v(11), Mask: names[r[11]].mask}
+		if src := v(12); src != "" {
+			parts := strings.SplitN(src, "\x00", 3)
+			for len(parts) < 3 {
+				parts = append(parts, "")
+			}
+			e.Source = usage.Source{Kind: parts[0], Key: usage.Secret{Hash: parts[1], Mask: names[r[12]].mask}, Value: parts[2]}
+		}
+		e.ClientIP, e.UserAgent = v(13), v(14)
+		if acc := v(15); acc != "" {
+			var a accountJSON
+			if err := json.Unmarshal([]byte(acc), &a); err != nil {
+				return fmt.Errorf("store: decoding account of event %d: %w", e.ID, err)
+			}
+			e.Account = usage.Account(a)
+		}
+		e.AccessTokenSHA256, e.ReasoningEffort, e.ServiceTier, e.ResponseServiceTier = v(16), v(17), v(18), v(19)
+	}
+	return nil
+}
