@@ -207,6 +207,7 @@ func (ss *respSession) pump(ctx context.Context, sub *subscriber) {
 				return
 			}
 			if err := ss.w.message(sub.channel, msg); err != nil {
+				ss.s.discard(sub, msg)
 				_ = ss.conn.Close()
 				return
 			}
@@ -227,6 +228,10 @@ func (ss *respSession) stopPump() {
 		ss.pumpStop = nil
 	}
 	ss.s.hub.unsubscribe(ss.sub)
+	// What is still buffered never reaches the client: CPA loses it too.
+	for msg := range ss.sub.ch {
+		ss.s.discard(ss.sub, msg)
+	}
 }
 
 func (ss *respSession) handleSubscribed(name string, args []string) bool {

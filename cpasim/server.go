@@ -16,6 +16,7 @@
 package cpasim
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -110,9 +111,9 @@ type Server struct {
 	faults faults
 
 	// Delivery counters (see DeliveryStats).
-	produced, published, lost atomic.Int64
-	conns                     connSet
-	up                        upstream
+	produced, published, lost, discarded atomic.Int64
+	conns                                connSet
+	up                                   upstream
 
 	// Seams for tests; default to the State's accessors.
 	seamMu    sync.RWMutex
@@ -386,6 +387,13 @@ func (s *Server) deliver(it item) {
 	s.queue.enqueue(it.data)
 }
 
+// discard counts a usage record a subscriber will never receive.
+func (s *Server) discard(sub *subscriber, msg []byte) {
+	if sub.channel == ChannelUsage && !bytes.Equal(msg, msgSupportRefresh) && !bytes.Equal(msg, msgRefresh) {
+		s.discarded.Add(1)
+	}
+}
+
 // DeliveryStats counts what happened to the usage records the simulator
 // produced, so a test can tell the records CPA itself lost (expired in the
 // queue, cleared by a restart, overflowing the only subscriber) from those
@@ -397,6 +405,9 @@ type DeliveryStats struct {
 	Published int64
 	// Lost counts records that overflowed every subscriber they met.
 	Lost int64
+	// Discarded counts records a subscriber had buffered but never received
+	// because its connection ended first (per subscriber).
+	Discarded int64
 	// Queued, Popped, Expired and Cleared follow the usage queue.
 	Queued, Popped, Expired, Cleared int64
 }
@@ -406,7 +417,7 @@ func (s *Server) DeliveryStats() DeliveryStats {
 	s.queue.mu.Lock()
 	defer s.queue.mu.Unlock()
 	return DeliveryStats{
-		Produced: s.produced.Load(), Published: s.published.Load(), Lost: s.lost.Load(),
+		Produced: s.produced.Load(), Published: s.published.Load(), Lost: s.lost.Load(), Discarded: s.discarded.Load(),
 		Queued: s.queue.queued, Popped: s.queue.popped, Expired: s.queue.expired, Cleared: s.queue.cleared,
 	}
 }

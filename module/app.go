@@ -136,7 +136,9 @@ func (a *App) warnLiteralSecrets() {
 // reload this runs before the old configuration stops, so the Runtime is
 // never without settings.
 func (a *App) Start() error {
-	a.runtime.apply(a.settings)
+	if err := a.runtime.apply(a.settings); err != nil {
+		return fmt.Errorf("cpam: %w", err)
+	}
 	a.logger.Info("cpam started",
 		zap.String("database", a.settings.Database),
 		zap.Int("cpa_upstreams", len(a.settings.Upstreams)),

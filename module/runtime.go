@@ -5,9 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/store"
 )
 
@@ -22,6 +26,9 @@ type Runtime struct {
 
 	settings   atomic.Pointer[Settings]
 	generation atomic.Int64
+
+	mu         sync.Mutex
+	collection *collection
 }
 
 // newRuntime opens the database at path. It starts nothing.
@@ -61,14 +68,51 @@ func (rt *Runtime) Generation() int64 { return rt.generation.Load() }
 // nil before the first configuration has started.
 func (rt *Runtime) Settings() *Settings { return rt.settings.Load() }
 
-// apply swaps in the settings of a configuration that is starting.
-func (rt *Runtime) apply(s *Settings) {
+// apply swaps in the settings of a configuration that is starting and
+// brings usage collection in line with them: the first start opens the
+// spool and starts the ingester; collectors whose upstream settings did not
+// change keep running.
+func (rt *Runtime) apply(s *Settings) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	logger := caddy.Log().Named("cpam")
+	if rt.collection == nil {
+		col, err := startCollection(rt.store, logger.Named("ingest"))
+		if err != nil {
+			return fmt.Errorf("starting usage collection: %w", err)
+		}
+		rt.collection = col
+	}
+	rt.collection.apply(s.Upstreams, logger.Named("collector"))
 	rt.settings.Store(s)
 	rt.generation.Add(1)
+	return nil
 }
 
-// Destruct closes the database. The usage pool calls it when the last
-// configuration referring to this database is gone.
+// CollectorStatus returns the status of every CPA upstream's collector.
+func (rt *Runtime) CollectorStatus() []collector.Status {
+	rt.mu.Lock()
+	col := rt.collection
+	rt.mu.Unlock()
+	if col == nil {
+		return nil
+	}
+	return col.statuses()
+}
+
+// Destruct stops usage collection and closes the database. The usage pool
+// calls it when the last configuration referring to this database is gone.
 func (rt *Runtime) Destruct() error {
-	return rt.store.Close()
+	rt.mu.Lock()
+	col := rt.collection
+	rt.collection = nil
+	rt.mu.Unlock()
+	var err error
+	if col != nil {
+		err = col.stop()
+	}
+	if cerr := rt.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
