@@ -67,7 +67,8 @@ type Collector struct {
 	cpa    *cpaClient
 	status *tracker
 
-	refresh chan struct{}
+	refresh   chan struct{}
+	pingEvery time.Duration
 	// OnCredentialError, when set, receives each record of CPA's errors
 	// channel (credential health events).
 	onCredentialError func(upstream string, payload []byte)
@@ -107,6 +108,7 @@ func New(cfg Config, opts Options) *Collector {
 		cpa:               newCPAClient(cfg.URL, cfg.ManagementKey, cfg.TLSInsecureSkipVerify),
 		status:            newTracker(cfg.Name, cfg.Mode, opts.Now),
 		refresh:           make(chan struct{}, 1),
+		pingEvery:         pingInterval,
 		onCredentialError: opts.OnCredentialError,
 	}
 }
@@ -239,6 +241,13 @@ func (c *Collector) subscribeLoop(ctx context.Context, channel string, fallback 
 // subscribeSession runs one subscription until it fails; subscribed tells
 // whether CPA confirmed the subscription.
 func (c *Collector) subscribeSession(ctx context.Context, channel string) (subscribed bool, err error) {
+	// A reply go-redis cannot decode makes it panic; that must end the
+	// session, not Caddy.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: undecodable reply from CPA: %v", ErrRESPUnavailable, r)
+		}
+	}()
 	client := newRESPClient(c.cfg.URL, c.cfg.ManagementKey, c.cfg.TLSInsecureSkipVerify)
 	defer client.Close()
 	ps := client.Subscribe(ctx, channel)
@@ -281,7 +290,7 @@ func (c *Collector) subscribeSession(ctx context.Context, channel string) (subsc
 	var lastPong sync.Mutex
 	pongAt := c.now()
 	go func() {
-		t := time.NewTicker(pingInterval)
+		t := time.NewTicker(c.pingEvery)
 		defer t.Stop()
 		for {
 			select {
@@ -291,11 +300,13 @@ func (c *Collector) subscribeSession(ctx context.Context, channel string) (subsc
 				lastPong.Lock()
 				silent := c.now().Sub(pongAt)
 				lastPong.Unlock()
-				if silent > 2*pingInterval+5*time.Second {
+				if silent > 2*c.pingEvery+5*time.Second {
 					closePS()
 					return
 				}
-				_ = ps.Ping(ctx)
+				// Always with a payload: CPA answers a bare PING with a nil
+				// bulk string, which go-redis cannot decode (it panics).
+				_ = ps.Ping(ctx, "cpam")
 			}
 		}
 	}()

@@ -52,12 +52,20 @@ func (s *countingSink) len() int {
 
 func runCollector(t *testing.T, sim *cpasim.Server, mode, key string, sink Sink) *Collector {
 	t.Helper()
+	return runCollectorWith(t, sim, mode, key, sink, nil)
+}
+
+func runCollectorWith(t *testing.T, sim *cpasim.Server, mode, key string, sink Sink, mut func(*Collector)) *Collector {
+	t.Helper()
 	u, err := url.Parse(sim.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := New(Config{Name: "main", URL: u, ManagementKey: key, Mode: mode, PollInterval: 100 * time.Millisecond},
 		Options{Sink: sink, Attribution: NewAttribution()})
+	if mut != nil {
+		mut(c)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
@@ -270,4 +278,20 @@ func mgmtStatus(t *testing.T, sim *cpasim.Server) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestPingsInsideTheSubscription keeps pinging an idle subscription (CPA
+// answers a bare PING with a nil bulk that go-redis cannot decode, so the
+// collector must send a payload) and stays subscribed.
+func TestPingsInsideTheSubscription(t *testing.T) {
+	sim := startSim(t, nil)
+	sink := &countingSink{}
+	c := runCollectorWith(t, sim, ModeAuto, simKey, sink, func(c *Collector) { c.pingEvery = 20 * time.Millisecond })
+	eventually(t, "the subscription", func() bool { return c.Status().Transport == ModeSubscribe })
+	time.Sleep(200 * time.Millisecond)
+	emit(t, sim, 3)
+	eventually(t, "records after the pings", func() bool { return sink.len() == 3 })
+	if s := c.Status(); s.LastError != "" || !s.Connected {
+		t.Errorf("status after pings = %+v", s)
+	}
 }
