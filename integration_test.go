@@ -1,6 +1,8 @@
 package cpam_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+	_ "modernc.org/sqlite"
 
 	"github.com/cpam-caddy/cpam/cpasim"
 )
@@ -124,6 +127,55 @@ func waitForTLS(t *testing.T, tester *caddytest.Tester) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// waitUntil polls cond for up to 20 seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startTraffic makes the simulator produce records until stopped.
+func startTraffic(t *testing.T, sim *cpasim.Server) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if _, err := sim.Emit(ctx, 3); err != nil && ctx.Err() == nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = sim.Sync(context.Background())
+	}
+}
+
+// countEvents reads the number of stored events straight from the file.
+func countEvents(t *testing.T, path string) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil {
+		t.Fatalf("counting events: %v", err)
+	}
+	return n
 }
 
 type serviceInfo struct {
@@ -257,10 +309,29 @@ func TestSingleDomainOverHTTPS(t *testing.T) {
 		}
 	})
 
-	t.Run("reloads reuse the runtime", func(t *testing.T) {
+	t.Run("reloads under traffic reuse the runtime and lose nothing", func(t *testing.T) {
+		waitUntil(t, "the collector's subscription", func() bool { return sim.Subscribers("usage") == 1 })
 		first := readInfo(t, tester)
+		stopTraffic := startTraffic(t, sim)
+		time.Sleep(100 * time.Millisecond)
 		tester.InitServer(siteConfig(dir, sim.URL(), "100d"), "caddyfile")
+		time.Sleep(100 * time.Millisecond)
 		tester.InitServer(siteConfig(dir, sim.URL(), "120d"), "caddyfile")
+		time.Sleep(100 * time.Millisecond)
+		stopTraffic()
+		db := filepath.Join(dir, "cpam.db")
+		waitUntil(t, "every record in the database", func() bool {
+			st := sim.DeliveryStats()
+			return sim.QueueLen() == 0 && countEvents(t, db) == st.Produced-st.Lost-st.Discarded-st.Expired-st.Cleared
+		})
+		st := sim.DeliveryStats()
+		t.Logf("reloads under traffic: produced %d, stored %d", st.Produced, countEvents(t, db))
+		if st.Produced < 100 {
+			t.Errorf("only %d records produced during the reloads", st.Produced)
+		}
+		if st.Subscriptions != 1 {
+			t.Errorf("the collector subscribed %d times; a reload must not restart it", st.Subscriptions)
+		}
 		after := readInfo(t, tester)
 		if after.InstanceID != first.InstanceID || !after.StartedAt.Equal(first.StartedAt) {
 			t.Errorf("a reload created a new runtime: %+v, then %+v", first, after)

@@ -28,6 +28,8 @@ type hub struct {
 	mu     sync.Mutex
 	subs   map[string]map[*subscriber]struct{}
 	closed bool
+	// usageSubscriptions counts subscriptions to the usage channel.
+	usageSubscriptions int64
 }
 
 func newHub() *hub {
@@ -46,6 +48,7 @@ func (h *hub) subscribe(channel string) *subscriber {
 	sub := &subscriber{channel: channel, ch: make(chan []byte, subscriberBuffer)}
 	if channel == ChannelUsage {
 		sub.ch <- msgSupportRefresh
+		h.usageSubscriptions++
 	}
 	set := h.subs[channel]
 	if set == nil {

@@ -410,14 +410,20 @@ type DeliveryStats struct {
 	Discarded int64
 	// Queued, Popped, Expired and Cleared follow the usage queue.
 	Queued, Popped, Expired, Cleared int64
+	// Subscriptions counts SUBSCRIBE usage commands accepted.
+	Subscriptions int64
 }
 
 // DeliveryStats returns the delivery counters since the server started.
 func (s *Server) DeliveryStats() DeliveryStats {
+	s.hub.mu.Lock()
+	subs := s.hub.usageSubscriptions
+	s.hub.mu.Unlock()
 	s.queue.mu.Lock()
 	defer s.queue.mu.Unlock()
 	return DeliveryStats{
-		Produced: s.produced.Load(), Published: s.published.Load(), Lost: s.lost.Load(), Discarded: s.discarded.Load(),
+		Subscriptions: subs,
+		Produced:      s.produced.Load(), Published: s.published.Load(), Lost: s.lost.Load(), Discarded: s.discarded.Load(),
 		Queued: s.queue.queued, Popped: s.queue.popped, Expired: s.queue.expired, Cleared: s.queue.cleared,
 	}
 }

@@ -36,6 +36,7 @@ type collection struct {
 	cancel     context.CancelFunc
 	ingestDone chan struct{}
 	health     *healthWriter
+	drainWait  time.Duration
 
 	mu         sync.Mutex
 	collectors map[string]*runningCollector
@@ -49,8 +50,9 @@ type runningCollector struct {
 }
 
 // startCollection opens the spool next to the database and starts the
-// ingester. Collectors start in apply.
-func startCollection(st *store.Store, logger *zap.Logger) (*collection, error) {
+// ingester. Collectors start in apply. wrap, when not nil, wraps the store
+// as the ingester sees it (tests inject commit failures with it).
+func startCollection(st *store.Store, logger *zap.Logger, wrap func(collector.Committer) collector.Committer) (*collection, error) {
 	ctx := context.Background()
 	cp, _, err := st.Checkpoint(ctx)
 	if err != nil {
@@ -74,11 +76,16 @@ func startCollection(st *store.Store, logger *zap.Logger) (*collection, error) {
 	c := &collection{
 		store: st, spool: spool, attr: attr, norm: norm,
 		ingestDone: make(chan struct{}),
+		drainWait:  ingestDrainWait,
 		collectors: make(map[string]*runningCollector),
+	}
+	var committer collector.Committer = st
+	if wrap != nil {
+		committer = wrap(st)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.ingest = collector.NewIngester(collector.IngesterOptions{
-		Spool: spool, Store: st, Normalizer: norm, Redact: usage.RedactPayload, Logger: logger,
+		Spool: spool, Store: committer, Normalizer: norm, Redact: usage.RedactPayload, Logger: logger,
 	})
 	c.health = newHealthWriter(st, logger)
 	go func() {
@@ -155,7 +162,7 @@ func (c *collection) stop() error {
 		delete(c.collectors, name)
 	}
 	c.mu.Unlock()
-	deadline := time.Now().Add(ingestDrainWait)
+	deadline := time.Now().Add(c.drainWait)
 	for c.spool.Depth() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -77,7 +77,7 @@ func (rt *Runtime) apply(s *Settings) error {
 	defer rt.mu.Unlock()
 	logger := caddy.Log().Named("cpam")
 	if rt.collection == nil {
-		col, err := startCollection(rt.store, logger.Named("ingest"))
+		col, err := startCollection(rt.store, logger.Named("ingest"), nil)
 		if err != nil {
 			return fmt.Errorf("starting usage collection: %w", err)
 		}

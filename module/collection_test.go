@@ -1,0 +1,303 @@
+package module
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/cpam-caddy/cpam/collector"
+	"github.com/cpam-caddy/cpam/cpasim"
+	"github.com/cpam-caddy/cpam/store"
+)
+
+// These tests run the whole collection path (CPA simulator → collector →
+// spool → ingester → SQLite) and demand that the database ends with exactly
+// the records CPA could deliver: nothing lost, nothing twice.
+
+const pipelineKey = "pipeline-test-key"
+
+func startPipelineSim(t *testing.T) *cpasim.Server {
+	t.Helper()
+	opts := cpasim.Options{ManagementKey: pipelineKey, AuthDelay: -1}
+	sim, err := cpasim.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Start()
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim
+}
+
+type pipeline struct {
+	st  *store.Store
+	col *collection
+}
+
+func openPipeline(t *testing.T, db string, sim *cpasim.Server, wrap func(collector.Committer) collector.Committer) *pipeline {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := startCollection(st, zap.NewNop(), wrap)
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(sim.URL())
+	col.apply([]UpstreamSettings{{Name: "main", URL: u, ManagementKey: pipelineKey, Collector: CollectorAuto, PollInterval: time.Second}}, zap.NewNop())
+	p := &pipeline{st: st, col: col}
+	t.Cleanup(func() { p.close(t) })
+	return p
+}
+
+func (p *pipeline) close(t *testing.T) {
+	t.Helper()
+	if p.col == nil {
+		return
+	}
+	if err := p.col.stop(); err != nil {
+		t.Errorf("stopping collection: %v", err)
+	}
+	if err := p.st.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+		t.Errorf("closing store: %v", err)
+	}
+	p.col = nil
+}
+
+func (p *pipeline) stored(t *testing.T) int64 {
+	t.Helper()
+	sum, err := p.st.Summary(context.Background(), store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum.Attempts
+}
+
+func (p *pipeline) status(t *testing.T) collector.Status {
+	t.Helper()
+	all := p.col.statuses()
+	if len(all) != 1 {
+		t.Fatalf("%d collectors", len(all))
+	}
+	return all[0]
+}
+
+func deliverable(s cpasim.DeliveryStats) int64 {
+	return s.Produced - s.Lost - s.Discarded - s.Expired - s.Cleared
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startTraffic emits records continuously until the returned func is called.
+func startTraffic(t *testing.T, sim *cpasim.Server) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if _, err := sim.Emit(ctx, 5); err != nil && ctx.Err() == nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		if err := sim.Sync(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func emitRecords(t *testing.T, sim *cpasim.Server, n int) {
+	t.Helper()
+	if _, err := sim.Emit(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitAllStored waits until the store holds every deliverable record and
+// the queue is empty, then checks nothing was stored twice.
+func waitAllStored(t *testing.T, p *pipeline, sim *cpasim.Server) cpasim.DeliveryStats {
+	t.Helper()
+	waitFor(t, "every deliverable record in the database", 30*time.Second, func() bool {
+		return sim.QueueLen() == 0 && p.stored(t) == deliverable(sim.DeliveryStats()) && p.col.spool.Depth() == 0
+	})
+	if s := p.status(t); s.DeadLetters != 0 {
+		t.Errorf("%d dead letters", s.DeadLetters)
+	}
+	return sim.DeliveryStats()
+}
+
+func TestPipelineUnderFaults(t *testing.T) {
+	sim := startPipelineSim(t)
+	p := openPipeline(t, filepath.Join(t.TempDir(), "cpam.db"), sim, nil)
+	waitFor(t, "the subscription", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
+
+	t.Run("connection dropped mid-stream x20", func(t *testing.T) {
+		stop := startTraffic(t, sim)
+		for range 20 {
+			time.Sleep(30 * time.Millisecond)
+			sim.DropConnections()
+			waitFor(t, "resubscription", 10*time.Second, func() bool { return sim.Subscribers("usage") == 1 })
+		}
+		stop()
+		st := waitAllStored(t, p, sim)
+		t.Logf("produced %d, stored %d, lost by CPA in dropped buffers %d", st.Produced, p.stored(t), st.Discarded)
+		if s := p.status(t); s.Stored != p.stored(t) || s.Duplicates != 0 {
+			t.Errorf("collector counts %d stored, %d duplicates; the store has %d", s.Stored, s.Duplicates, p.stored(t))
+		}
+	})
+
+	t.Run("subscriber stalled until CPA drops it", func(t *testing.T) {
+		sim.StallSubscribers(true)
+		emitRecords(t, sim, 400)
+		sim.StallSubscribers(false)
+		emitRecords(t, sim, 50)
+		st := waitAllStored(t, p, sim)
+		if st.Lost == 0 && st.Queued == 0 {
+			t.Errorf("the stall did not overflow the subscription: %+v", st)
+		}
+	})
+
+	t.Run("simulator restart", func(t *testing.T) {
+		sim.StallSubscribers(true) // keep records in CPA's queue and buffers when it restarts
+		emitRecords(t, sim, 30)
+		sim.Restart()
+		sim.StallSubscribers(false)
+		waitFor(t, "resubscription", 10*time.Second, func() bool { return sim.Subscribers("usage") == 1 })
+		emitRecords(t, sim, 30)
+		st := waitAllStored(t, p, sim)
+		t.Logf("restart: %+v", st)
+	})
+
+	t.Run("flood of 10000 records", func(t *testing.T) {
+		before := p.stored(t)
+		start := time.Now()
+		emitRecords(t, sim, 10000)
+		waitAllStored(t, p, sim)
+		t.Logf("10000 records through the full path in %s (%.0f events/s)", time.Since(start), float64(p.stored(t)-before)/time.Since(start).Seconds())
+	})
+}
+
+// failingCommitter fails every commit while failing is set.
+type failingCommitter struct {
+	collector.Committer
+	failing  atomic.Bool
+	failures atomic.Int64
+}
+
+func (f *failingCommitter) Commit(ctx context.Context, b store.Batch) (store.CommitResult, error) {
+	if f.failing.Load() {
+		f.failures.Add(1)
+		return store.CommitResult{}, errors.New("disk I/O error (injected)")
+	}
+	return f.Committer.Commit(ctx, b)
+}
+
+func TestPipelineSurvivesFailingCommits(t *testing.T) {
+	sim := startPipelineSim(t)
+	var fc *failingCommitter
+	p := openPipeline(t, filepath.Join(t.TempDir(), "cpam.db"), sim, func(c collector.Committer) collector.Committer {
+		fc = &failingCommitter{Committer: c}
+		fc.failing.Store(true)
+		return fc
+	})
+	waitFor(t, "the subscription", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
+	emitRecords(t, sim, 300)
+	waitFor(t, "failed commits", 10*time.Second, func() bool { return fc.failures.Load() >= 3 })
+	if got := p.stored(t); got != 0 {
+		t.Fatalf("%d records stored while commits fail", got)
+	}
+	if d := p.col.spool.Depth(); d != 300 {
+		t.Errorf("spool holds %d records while the database fails, want 300", d)
+	}
+	// Records keep arriving while the database is down.
+	emitRecords(t, sim, 200)
+	fc.failing.Store(false)
+	waitAllStored(t, p, sim)
+	if p.stored(t) != 500 {
+		t.Errorf("stored %d, want 500", p.stored(t))
+	}
+}
+
+// TestPipelineReplaysTheSpoolAfterARestart stops the process's pipeline
+// while the database is failing, then starts a new one on the same files:
+// the spool is replayed and nothing is lost or stored twice.
+func TestPipelineReplaysTheSpoolAfterARestart(t *testing.T) {
+	sim := startPipelineSim(t)
+	db := filepath.Join(t.TempDir(), "cpam.db")
+	var fc *failingCommitter
+	first := openPipeline(t, db, sim, func(c collector.Committer) collector.Committer {
+		fc = &failingCommitter{Committer: c}
+		return fc
+	})
+	waitFor(t, "the subscription", 10*time.Second, func() bool { return first.status(t).Transport == collector.ModeSubscribe })
+	emitRecords(t, sim, 100)
+	waitFor(t, "the first records stored", 10*time.Second, func() bool { return first.stored(t) == 100 })
+	fc.failing.Store(true)
+	emitRecords(t, sim, 150)
+	waitFor(t, "records held in the spool", 10*time.Second, func() bool { return first.col.spool.Depth() == 150 })
+	first.col.drainWait = 0 // stop at once, like a killed process
+	first.close(t)
+
+	emitRecords(t, sim, 40) // queued while no collector runs
+	second := openPipeline(t, db, sim, nil)
+	waitAllStored(t, second, sim)
+	if got := second.stored(t); got != 290 {
+		t.Errorf("stored %d after the restart, want 290", got)
+	}
+}
+
+// TestPipelineStoresDuplicatesOnce feeds every record twice (as an overlap
+// of subscription and queue pop would) and expects each stored once.
+func TestPipelineStoresDuplicatesOnce(t *testing.T) {
+	sim := startPipelineSim(t)
+	p := openPipeline(t, filepath.Join(t.TempDir(), "cpam.db"), sim, nil)
+	waitFor(t, "the subscription", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
+	records := make([][]byte, 0, 50)
+	for i := range 50 {
+		r := cpasim.Record{RequestID: fmt.Sprintf("%08x", i/2), Model: "mock-gpt", Provider: "openai-compatible-mock",
+			Timestamp: time.Date(2026, 11, 27, 1, 0, i, 0, time.UTC), AuthIndex: "3805471f4b0ffac9", Endpoint: "POST /v1/chat/completions"}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, b)
+	}
+	for round := range 2 {
+		for _, b := range records {
+			if err := p.col.spool.Append(collector.Entry{Upstream: "main", Received: time.Now(), Payload: b}); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+	waitFor(t, "the records", 10*time.Second, func() bool { s := p.status(t); return s.Stored+s.Duplicates == 100 })
+	if s := p.status(t); s.Stored != 50 || s.Duplicates != 50 || p.stored(t) != 50 {
+		t.Errorf("stored %d, duplicates %d, in the database %d; want 50, 50, 50", s.Stored, s.Duplicates, p.stored(t))
+	}
+}
