@@ -69,6 +69,11 @@ type Collector struct {
 
 	refresh   chan struct{}
 	pingEvery time.Duration
+	counter   EventCounter
+	// since is when records first arrived through a working connection; the
+	// loss check only looks at CPA's counters after it.
+	sinceMu sync.Mutex
+	since   time.Time
 	// OnCredentialError, when set, receives each record of CPA's errors
 	// channel (credential health events).
 	onCredentialError func(upstream string, payload []byte)
@@ -81,6 +86,9 @@ type Options struct {
 	Logger      *zap.Logger
 	// OnCredentialError receives the payloads of CPA's errors channel.
 	OnCredentialError func(upstream string, payload []byte)
+	// Counter counts stored events, for the loss check against CPA's own
+	// counters; nil disables the check.
+	Counter EventCounter
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -109,6 +117,7 @@ func New(cfg Config, opts Options) *Collector {
 		status:            newTracker(cfg.Name, cfg.Mode, opts.Now),
 		refresh:           make(chan struct{}, 1),
 		pingEvery:         pingInterval,
+		counter:           opts.Counter,
 		onCredentialError: opts.OnCredentialError,
 	}
 }
@@ -274,6 +283,7 @@ func (c *Collector) subscribeSession(ctx context.Context, channel string) (subsc
 	}
 	if channel == "usage" {
 		c.status.setTransport(ModeSubscribe, true)
+		c.markCollecting()
 		c.logger.Info("subscribed to CPA usage")
 		// While a subscriber is attached CPA publishes instead of queueing,
 		// so what is in the queue now arrived while nobody listened.
@@ -459,6 +469,7 @@ func (c *Collector) pollLoop(ctx context.Context, transport string, stop func(er
 			failures++
 		} else {
 			c.status.setTransport(transport, true)
+			c.markCollecting()
 			failures = 0
 		}
 		if !sleep(ctx, wait) {
@@ -505,6 +516,7 @@ func (c *Collector) pollFor(ctx context.Context, d time.Duration, stop func(erro
 			n++
 		} else {
 			c.status.setTransport(ModeHTTP, true)
+			c.markCollecting()
 			n = 0
 		}
 		if remaining := deadline.Sub(c.now()); remaining < wait {
@@ -517,4 +529,19 @@ func (c *Collector) pollFor(ctx context.Context, d time.Duration, stop func(erro
 			return ctx.Err()
 		}
 	}
+}
+
+// markCollecting notes the first time records could flow.
+func (c *Collector) markCollecting() {
+	c.sinceMu.Lock()
+	defer c.sinceMu.Unlock()
+	if c.since.IsZero() {
+		c.since = c.now().UTC()
+	}
+}
+
+func (c *Collector) collectingSince() time.Time {
+	c.sinceMu.Lock()
+	defer c.sinceMu.Unlock()
+	return c.since
 }

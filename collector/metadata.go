@@ -93,6 +93,9 @@ func (c *Collector) metadataLoop(ctx context.Context, stop func(error)) {
 				c.status.fail("metadata", err)
 			}
 			refreshAttribution()
+			if err := c.checkLoss(ctx, c.collectingSince()); err != nil && ctx.Err() == nil {
+				c.status.fail("loss check", err)
+			}
 		}
 	}
 }

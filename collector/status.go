@@ -46,6 +46,9 @@ type Status struct {
 	RetentionSeconds int `json:"retentionSeconds,omitempty"`
 	// Warnings explain conditions that lose or may lose usage.
 	Warnings []string `json:"warnings,omitempty"`
+	// LossWarning is set when CPA's own counters show more attempts than
+	// were collected; it is also listed in Warnings.
+	LossWarning string `json:"lossWarning,omitempty"`
 }
 
 // rateWindow is how many one-second slots the receive rate keeps.
@@ -103,6 +106,9 @@ func (t *tracker) snapshot() Status {
 	defer t.mu.Unlock()
 	s := t.s
 	s.Warnings = append([]string(nil), t.s.Warnings...)
+	if s.LossWarning != "" {
+		s.Warnings = append(s.Warnings, s.LossWarning)
+	}
 	var one, five int64
 	for i := range rateWindow {
 		age := sec - t.stamp[i]

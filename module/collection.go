@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -37,6 +38,8 @@ type collection struct {
 	ingestDone chan struct{}
 	health     *healthWriter
 	drainWait  time.Duration
+	retention  atomic.Int64 // raw event retention in nanoseconds
+	maintDone  chan struct{}
 
 	mu         sync.Mutex
 	collectors map[string]*runningCollector
@@ -76,6 +79,7 @@ func startCollection(st *store.Store, logger *zap.Logger, wrap func(collector.Co
 	c := &collection{
 		store: st, spool: spool, attr: attr, norm: norm,
 		ingestDone: make(chan struct{}),
+		maintDone:  make(chan struct{}),
 		drainWait:  ingestDrainWait,
 		collectors: make(map[string]*runningCollector),
 	}
@@ -93,8 +97,59 @@ func startCollection(st *store.Store, logger *zap.Logger, wrap func(collector.Co
 		c.ingest.Run(c.ctx)
 	}()
 	go c.health.run(c.ctx)
+	go func() {
+		defer close(c.maintDone)
+		c.maintain(c.ctx, logger)
+	}()
 	return c, nil
 }
+
+// Maintenance timing: the first pass soon after start, then hourly.
+const (
+	firstMaintenance    = time.Minute
+	maintenanceInterval = time.Hour
+	retentionBatch      = 5000
+)
+
+// maintain applies the retention: raw events and dead letters older than
+// the configured age are deleted in small batches (rollups stay).
+func (c *collection) maintain(ctx context.Context, logger *zap.Logger) {
+	t := time.NewTimer(firstMaintenance)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := c.expire(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			logger.Warn("applying retention", zap.Error(err))
+		}
+		t.Reset(maintenanceInterval)
+	}
+}
+
+// expire deletes what is older than the retention at now.
+func (c *collection) expire(ctx context.Context, now time.Time) error {
+	keep := time.Duration(c.retention.Load())
+	if keep <= 0 {
+		return nil
+	}
+	cutoff := now.Add(-keep)
+	if _, err := c.store.DeleteEventsBefore(ctx, cutoff, retentionBatch); err != nil {
+		return err
+	}
+	if _, err := c.store.DeleteDeadLettersBefore(ctx, cutoff); err != nil {
+		return err
+	}
+	if _, err := c.store.DeleteExpiredSessions(ctx, now); err != nil {
+		return err
+	}
+	return nil
+}
+
+// setRetention sets how long raw events are kept.
+func (c *collection) setRetention(d time.Duration) { c.retention.Store(int64(d)) }
 
 // apply starts, restarts or stops collectors to match the upstreams.
 func (c *collection) apply(ups []UpstreamSettings, logger *zap.Logger) {
@@ -122,6 +177,7 @@ func (c *collection) apply(ups []UpstreamSettings, logger *zap.Logger) {
 		col := collector.New(cfg, collector.Options{
 			Sink: c.spool, Attribution: c.attr, Logger: logger,
 			OnCredentialError: c.health.offer,
+			Counter:           c.store,
 		})
 		ctx, cancel := context.WithCancel(c.ctx)
 		rc := &runningCollector{c: col, cfg: cfg, cancel: cancel, done: make(chan struct{})}
@@ -168,6 +224,7 @@ func (c *collection) stop() error {
 	}
 	c.cancel()
 	<-c.ingestDone
+	<-c.maintDone
 	c.health.wait()
 	return c.spool.Close()
 }

@@ -301,3 +301,30 @@ func TestPipelineStoresDuplicatesOnce(t *testing.T) {
 		t.Errorf("stored %d, duplicates %d, in the database %d; want 50, 50, 50", s.Stored, s.Duplicates, p.stored(t))
 	}
 }
+
+// TestRetentionKeepsRollups expires raw events past the retention while the
+// aggregates stay.
+func TestRetentionKeepsRollups(t *testing.T) {
+	sim := startPipelineSim(t)
+	p := openPipeline(t, filepath.Join(t.TempDir(), "cpam.db"), sim, nil)
+	waitFor(t, "the subscription", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
+	emitRecords(t, sim, 20)
+	waitFor(t, "the records", 10*time.Second, func() bool { return p.stored(t) == 20 })
+	ctx := context.Background()
+	p.col.setRetention(24 * time.Hour)
+	if err := p.col.expire(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _, err := p.st.Events(ctx, store.Filter{}, store.Page{Limit: 100}); err != nil || len(evs) != 20 {
+		t.Fatalf("recent events after retention: %d, %v", len(evs), err)
+	}
+	if err := p.col.expire(ctx, time.Now().Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if evs, _, err := p.st.Events(ctx, store.Filter{}, store.Page{Limit: 100}); err != nil || len(evs) != 0 {
+		t.Errorf("events older than the retention remain: %d, %v", len(evs), err)
+	}
+	if got := p.stored(t); got != 20 {
+		t.Errorf("rollups count %d attempts after retention, want 20", got)
+	}
+}

@@ -83,6 +83,7 @@ func (rt *Runtime) apply(s *Settings) error {
 		}
 		rt.collection = col
 	}
+	rt.collection.setRetention(s.Retention)
 	rt.collection.apply(s.Upstreams, logger.Named("collector"))
 	rt.settings.Store(s)
 	rt.generation.Add(1)

@@ -728,3 +728,18 @@ func (s *Store) decodeEvents(ctx context.Context, evs []StoredEvent, refs []even
 	}
 	return nil
 }
+
+// CountEvents counts the stored events of upstream whose attempt started
+// in [from, to), exactly (from the events, not the 15-minute rollups), so
+// windows of any alignment can be compared with CPA's own counters.
+func (s *Store) CountEvents(ctx context.Context, upstream string, from, to time.Time) (int64, error) {
+	w, err := s.buildWhere(ctx, Filter{From: from, To: to, Upstreams: []string{upstream}}, false, "")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM events"+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: counting events: %w", err)
+	}
+	return n, nil
+}

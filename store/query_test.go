@@ -278,3 +278,30 @@ func TestEventsPagination(t *testing.T) {
 		}
 	}
 }
+
+func TestCountEventsIsExact(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	base := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	g := newGen(9, base, time.Hour)
+	evs := g.events(200)
+	for i := range evs {
+		evs[i].Upstream = []string{"a", "b"}[i%2]
+	}
+	mustCommit(t, s, Batch{Events: evs})
+	// An odd window that no 15-minute rollup bucket matches.
+	from, to := base.Add(7*time.Minute), base.Add(23*time.Minute)
+	var want int64
+	for _, e := range evs {
+		if e.Upstream == "a" && !e.Time.Before(from) && e.Time.Before(to) {
+			want++
+		}
+	}
+	got, err := s.CountEvents(ctx, "a", from, to)
+	if err != nil || got != want || want == 0 {
+		t.Errorf("CountEvents = %d, %v; want %d", got, err, want)
+	}
+	if n, err := s.CountEvents(ctx, "nobody", from, to); err != nil || n != 0 {
+		t.Errorf("unknown upstream: %d, %v", n, err)
+	}
+}
