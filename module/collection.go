@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -70,8 +71,13 @@ func startCollection(st *store.Store, logger *zap.Logger, wrap func(collector.Co
 		spool.Close()
 		return nil, fmt.Errorf("reading the hashing secret: %w", err)
 	}
+	book, err := priceBook(ctx, st)
+	if err != nil {
+		spool.Close()
+		return nil, err
+	}
 	attr := collector.NewAttribution()
-	norm, err := usage.NewNormalizer(secret, attr, usage.DefaultPriceBook())
+	norm, err := usage.NewNormalizer(secret, attr, book)
 	if err != nil {
 		spool.Close()
 		return nil, err
@@ -146,6 +152,30 @@ func (c *collection) expire(ctx context.Context, now time.Time) error {
 		return err
 	}
 	return nil
+}
+
+// priceBook is the built-in price book with the prices stored in the
+// database (set by the operator) taking precedence.
+func priceBook(ctx context.Context, st *store.Store) (*usage.PriceBook, error) {
+	prices := usage.DefaultPriceBook().Prices()
+	stored, err := st.ModelPrices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range stored {
+		price := usage.Price{Input: p.Input, Output: p.Output, CacheRead: p.CacheRead, CacheWrite: p.CacheWrite}
+		if len(p.Tiers) > 0 {
+			if err := json.Unmarshal(p.Tiers, &price.Tiers); err != nil {
+				return nil, fmt.Errorf("stored price tiers of %s: %w", p.Model, err)
+			}
+		}
+		prices[p.Model] = price
+	}
+	book, err := usage.NewPriceBook(prices)
+	if err != nil {
+		return nil, fmt.Errorf("building the price book: %w", err)
+	}
+	return book, nil
 }
 
 // setRetention sets how long raw events are kept.

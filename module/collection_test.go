@@ -328,3 +328,31 @@ func TestRetentionKeepsRollups(t *testing.T) {
 		t.Errorf("rollups count %d attempts after retention, want 20", got)
 	}
 }
+
+// TestStoredPricesOverrideTheDefaults freezes the operator's price, not the
+// built-in one, onto new events.
+func TestStoredPricesOverrideTheDefaults(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cpam.db")
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutModelPrice(context.Background(), store.ModelPrice{Model: "mock-gpt", Input: 1, Output: 2}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	sim := startPipelineSim(t)
+	p := openPipeline(t, db, sim, nil)
+	waitFor(t, "the subscription", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
+	emitRecords(t, sim, 1)
+	waitFor(t, "the record", 10*time.Second, func() bool { return p.stored(t) == 1 })
+	evs, _, err := p.st.Events(context.Background(), store.Filter{}, store.Page{Limit: 1})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events: %v", err)
+	}
+	e := evs[0].Event
+	want := e.Tokens.Input()*1 + e.Tokens.OutputTotal()*2 + e.Tokens.Unclassified // micro-USD: USD per 1M tokens == micro-USD per token
+	if !e.Cost.Priced || e.Cost.MicroUSD != want {
+		t.Errorf("cost = %+v, want %d micro-USD at the stored price (tokens %+v)", e.Cost, want, e.Tokens)
+	}
+}
