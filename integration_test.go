@@ -322,7 +322,7 @@ func TestSingleDomainOverHTTPS(t *testing.T) {
 		db := filepath.Join(dir, "cpam.db")
 		waitUntil(t, "every record in the database", func() bool {
 			st := sim.DeliveryStats()
-			return sim.QueueLen() == 0 && countEvents(t, db) == st.Produced-st.Lost-st.Discarded-st.Expired-st.Cleared
+			return sim.QueueLen() == 0 && countEvents(t, db) == st.Deliverable()
 		})
 		st := sim.DeliveryStats()
 		t.Logf("reloads under traffic: produced %d, stored %d", st.Produced, countEvents(t, db))

@@ -95,11 +95,6 @@ func emit(t *testing.T, sim *cpasim.Server, n int) {
 	}
 }
 
-// deliverable is what a consumer could have received: everything produced
-// except what CPA itself loses.
-func deliverable(s cpasim.DeliveryStats) int64 {
-	return s.Produced - s.Lost - s.Discarded - s.Expired - s.Cleared
-}
 
 func TestAutoSubscribesAndDrainsTheBacklog(t *testing.T) {
 	sim := startSim(t, nil)
@@ -111,7 +106,7 @@ func TestAutoSubscribesAndDrainsTheBacklog(t *testing.T) {
 	emit(t, sim, 20)
 	eventually(t, "published records", func() bool { return sink.len() == 50 })
 	st := sim.DeliveryStats()
-	if st.Popped != 30 || st.Published != 20 || deliverable(st) != 50 {
+	if st.Popped != 30 || st.Published != 20 || st.Deliverable() != 50 {
 		t.Errorf("delivery = %+v", st)
 	}
 	s := c.Status()
@@ -138,7 +133,7 @@ func TestSurvivesDroppedConnections(t *testing.T) {
 	}
 	eventually(t, "every deliverable record", func() bool {
 		st := sim.DeliveryStats()
-		return sim.QueueLen() == 0 && int64(sink.len()) == deliverable(st)
+		return sim.QueueLen() == 0 && int64(sink.len()) == st.Deliverable()
 	})
 	st := sim.DeliveryStats()
 	t.Logf("produced %d, received %d, discarded by CPA in dropped buffers %d", st.Produced, sink.len(), st.Discarded)
@@ -165,7 +160,7 @@ func TestStalledSubscriberIsDroppedAndRecovered(t *testing.T) {
 	emit(t, sim, 50)
 	eventually(t, "every deliverable record", func() bool {
 		st := sim.DeliveryStats()
-		return sim.QueueLen() == 0 && int64(sink.len()) == deliverable(st)
+		return sim.QueueLen() == 0 && int64(sink.len()) == st.Deliverable()
 	})
 	st := sim.DeliveryStats()
 	if st.Lost == 0 && st.Queued == 0 {

@@ -44,6 +44,14 @@ func (s *Server) topHandler() http.Handler {
 				return
 			}
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		case path == SimStatsPath:
+			// Not a CPA route: the simulator's own delivery counters, for
+			// end-to-end tests that run it as a separate process.
+			if r.Method != http.MethodGet {
+				notFound(w)
+				return
+			}
+			writeJSON(w, http.StatusOK, s.DeliveryStats())
 		case path == "/anthropic/callback" || path == "/codex/callback" || path == "/antigravity/callback":
 			s.serveOAuthRedirect(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/callback"))
 		case path == "/v1/models":
@@ -60,6 +68,10 @@ func (s *Server) topHandler() http.Handler {
 		}
 	})
 }
+
+// SimStatsPath serves DeliveryStats as JSON. It is the simulator's own
+// route (CPA has none like it) and needs no key.
+const SimStatsPath = "/_cpasim/delivery"
 
 // notFound answers like gin's default 404.
 func notFound(w http.ResponseWriter) {

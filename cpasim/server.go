@@ -400,18 +400,27 @@ func (s *Server) discard(sub *subscriber, msg []byte) {
 // a consumer lost.
 type DeliveryStats struct {
 	// Produced counts usage records handed to subscribers or the queue.
-	Produced int64
+	Produced int64 `json:"produced"`
 	// Published counts records at least one subscriber took.
-	Published int64
+	Published int64 `json:"published"`
 	// Lost counts records that overflowed every subscriber they met.
-	Lost int64
+	Lost int64 `json:"lost"`
 	// Discarded counts records a subscriber had buffered but never received
 	// because its connection ended first (per subscriber).
-	Discarded int64
+	Discarded int64 `json:"discarded"`
 	// Queued, Popped, Expired and Cleared follow the usage queue.
-	Queued, Popped, Expired, Cleared int64
+	Queued  int64 `json:"queued"`
+	Popped  int64 `json:"popped"`
+	Expired int64 `json:"expired"`
+	Cleared int64 `json:"cleared"`
 	// Subscriptions counts SUBSCRIBE usage commands accepted.
-	Subscriptions int64
+	Subscriptions int64 `json:"subscriptions"`
+}
+
+// Deliverable is what a consumer could have received: every record
+// produced except those CPA itself lost.
+func (d DeliveryStats) Deliverable() int64 {
+	return d.Produced - d.Lost - d.Discarded - d.Expired - d.Cleared
 }
 
 // DeliveryStats returns the delivery counters since the server started.

@@ -281,3 +281,16 @@ func TestDeliveryStats(t *testing.T) {
 		t.Errorf("DeliveryStats = %+v, want %+v", got, want)
 	}
 }
+
+func TestDeliveryStatsRoute(t *testing.T) {
+	s := newTestServer(t, nil)
+	if _, err := s.Emit(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	syncServer(t, s)
+	res := doHTTP(t, http.MethodGet, s.URL()+SimStatsPath, nil, "")
+	var got DeliveryStats
+	if res.status != http.StatusOK || json.Unmarshal([]byte(res.body), &got) != nil || got.Produced != 2 || got.Queued != 2 || got.Deliverable() != 2 {
+		t.Errorf("%s: %d %s", SimStatsPath, res.status, res.body)
+	}
+}

@@ -91,9 +91,6 @@ func (p *pipeline) status(t *testing.T) collector.Status {
 	return all[0]
 }
 
-func deliverable(s cpasim.DeliveryStats) int64 {
-	return s.Produced - s.Lost - s.Discarded - s.Expired - s.Cleared
-}
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
@@ -145,7 +142,7 @@ func emitRecords(t *testing.T, sim *cpasim.Server, n int) {
 func waitAllStored(t *testing.T, p *pipeline, sim *cpasim.Server) cpasim.DeliveryStats {
 	t.Helper()
 	waitFor(t, "every deliverable record in the database", 30*time.Second, func() bool {
-		return sim.QueueLen() == 0 && p.stored(t) == deliverable(sim.DeliveryStats()) && p.col.spool.Depth() == 0
+		return sim.QueueLen() == 0 && p.stored(t) == sim.DeliveryStats().Deliverable() && p.col.spool.Depth() == 0
 	})
 	if s := p.status(t); s.DeadLetters != 0 {
 		t.Errorf("%d dead letters", s.DeadLetters)
