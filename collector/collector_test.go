@@ -95,7 +95,6 @@ func emit(t *testing.T, sim *cpasim.Server, n int) {
 	}
 }
 
-
 func TestAutoSubscribesAndDrainsTheBacklog(t *testing.T) {
 	sim := startSim(t, nil)
 	emit(t, sim, 30) // queued: nobody is subscribed yet

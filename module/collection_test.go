@@ -91,7 +91,6 @@ func (p *pipeline) status(t *testing.T) collector.Status {
 	return all[0]
 }
 
-
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
