@@ -72,8 +72,10 @@ type Collector struct {
 	counter   EventCounter
 	// since is when records first arrived through a working connection; the
 	// loss check only looks at CPA's counters after it.
-	sinceMu sync.Mutex
-	since   time.Time
+	sinceMu      sync.Mutex
+	since        time.Time
+	lastCPATotal int64
+	cpaTotalSeen bool
 	// OnCredentialError, when set, receives each record of CPA's errors
 	// channel (credential health events).
 	onCredentialError func(upstream string, payload []byte)
@@ -285,6 +287,7 @@ func (c *Collector) subscribeSession(ctx context.Context, channel string) (subsc
 		c.status.setTransport(ModeSubscribe, true)
 		c.markCollecting()
 		c.logger.Info("subscribed to CPA usage")
+		c.checkRestart(ctx)
 		// While a subscriber is attached CPA publishes instead of queueing,
 		// so what is in the queue now arrived while nobody listened.
 		if err := c.drain(ctx, client); err != nil {

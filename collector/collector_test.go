@@ -117,17 +117,18 @@ func TestAutoSubscribesAndDrainsTheBacklog(t *testing.T) {
 	}
 }
 
-// TestSurvivesDroppedConnections drops every connection 20 times while
-// records flow; the collector must end with exactly what CPA could deliver.
+// TestSurvivesDroppedConnections drops every connection 50 times while
+// records flow; the collector must end with exactly what CPA could deliver,
+// and its 100-odd reconnections (usage and errors) never add up to a ban.
 func TestSurvivesDroppedConnections(t *testing.T) {
 	sim := startSim(t, nil)
 	sink := &countingSink{}
 	c := runCollector(t, sim, ModeAuto, simKey, sink)
 	eventually(t, "the subscription", func() bool { return c.Status().Transport == ModeSubscribe })
-	for range 20 {
-		emit(t, sim, 25)
+	for range 50 {
+		emit(t, sim, 10)
 		sim.DropConnections()
-		emit(t, sim, 5)
+		emit(t, sim, 2)
 		eventually(t, "a new subscription", func() bool { return sim.Subscribers("usage") == 1 })
 	}
 	eventually(t, "every deliverable record", func() bool {
@@ -136,8 +137,8 @@ func TestSurvivesDroppedConnections(t *testing.T) {
 	})
 	st := sim.DeliveryStats()
 	t.Logf("produced %d, received %d, discarded by CPA in dropped buffers %d", st.Produced, sink.len(), st.Discarded)
-	if st.Produced != 600 {
-		t.Errorf("produced %d", st.Produced)
+	if st.Produced != 600 || st.Subscriptions < 51 {
+		t.Errorf("produced %d over %d subscriptions", st.Produced, st.Subscriptions)
 	}
 	// 50 reconnects' worth of AUTH never added up to a ban.
 	if code := mgmtStatus(t, sim); code != http.StatusOK {

@@ -33,38 +33,76 @@ type recentBucket struct {
 	Failed  int64  `json:"failed"`
 }
 
-// cpaRecentTotals sums CPA's recent_requests buckets over every credential
-// (auth files and config API keys), by bucket label.
-func (c *Collector) cpaRecentTotals(ctx context.Context) (map[string]int64, error) {
-	totals := make(map[string]int64)
-	add := func(bs []recentBucket) {
-		for _, b := range bs {
-			totals[b.Time] += b.Success + b.Failed
+// cpaCounters are CPA's in-memory request counters summed over every
+// credential (auth files and config API keys): the lifetime total and the
+// recent buckets by label. CPA resets them when it restarts.
+type cpaCounters struct {
+	total  int64
+	recent map[string]int64
+}
+
+type counterEntry struct {
+	Success int64          `json:"success"`
+	Failed  int64          `json:"failed"`
+	Recent  []recentBucket `json:"recent_requests"`
+}
+
+func (c *Collector) readCPACounters(ctx context.Context) (cpaCounters, error) {
+	out := cpaCounters{recent: make(map[string]int64)}
+	add := func(e counterEntry) {
+		out.total += e.Success + e.Failed
+		for _, b := range e.Recent {
+			out.recent[b.Time] += b.Success + b.Failed
 		}
 	}
 	var files struct {
-		Files []struct {
-			Recent []recentBucket `json:"recent_requests"`
-		} `json:"files"`
+		Files []counterEntry `json:"files"`
 	}
 	if _, err := c.cpa.get(ctx, "auth-files", &files); err != nil {
-		return nil, fmt.Errorf("reading auth files: %w", err)
+		return out, fmt.Errorf("reading auth files: %w", err)
 	}
 	for _, f := range files.Files {
-		add(f.Recent)
+		add(f)
 	}
-	var keys map[string]map[string]struct {
-		Recent []recentBucket `json:"recent_requests"`
-	}
+	var keys map[string]map[string]counterEntry
 	if _, err := c.cpa.get(ctx, "api-key-usage", &keys); err != nil {
-		return nil, fmt.Errorf("reading api-key-usage: %w", err)
+		return out, fmt.Errorf("reading api-key-usage: %w", err)
 	}
 	for _, group := range keys {
 		for _, k := range group {
-			add(k.Recent)
+			add(k)
 		}
 	}
-	return totals, nil
+	return out, nil
+}
+
+// noteCounters compares CPA's lifetime counter with the last one seen: a
+// smaller total means CPA restarted, and whatever it held in memory then
+// (queued records, records in flight to subscribers) is gone for good.
+func (c *Collector) noteCounters(cc cpaCounters) {
+	c.sinceMu.Lock()
+	last, seen := c.lastCPATotal, c.cpaTotalSeen
+	c.lastCPATotal, c.cpaTotalSeen = cc.total, true
+	c.sinceMu.Unlock()
+	if seen && cc.total < last {
+		at := c.now().UTC()
+		c.status.update(func(s *Status) {
+			s.RestartWarning = fmt.Sprintf("CPA restarted shortly before %s UTC: records it held in memory then (its queue and records on their way to this collector) are lost; CPA keeps none on disk.", at.Format("2006-01-02 15:04"))
+		})
+	}
+}
+
+// checkRestart reads CPA's counters to notice a restart; it runs after
+// every (re)connection.
+func (c *Collector) checkRestart(ctx context.Context) {
+	cc, err := c.readCPACounters(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.status.fail("metadata", err)
+		}
+		return
+	}
+	c.noteCounters(cc)
 }
 
 // checkLoss compares CPA's own request counters with what was stored for
@@ -73,12 +111,13 @@ func (c *Collector) checkLoss(ctx context.Context, since time.Time) error {
 	if c.counter == nil || since.IsZero() {
 		return nil
 	}
-	totals, err := c.cpaRecentTotals(ctx)
+	cc, err := c.readCPACounters(ctx)
 	if err != nil {
 		return err
 	}
+	c.noteCounters(cc)
 	now := c.now().UTC()
-	windows, ok := bucketWindows(totals, now)
+	windows, ok := bucketWindows(cc.recent, now)
 	if !ok {
 		return nil // labels we cannot place in time (odd clock skew); try later
 	}

@@ -49,6 +49,15 @@ type Status struct {
 	// LossWarning is set when CPA's own counters show more attempts than
 	// were collected; it is also listed in Warnings.
 	LossWarning string `json:"lossWarning,omitempty"`
+	// RestartWarning is set when CPA restarted while being collected (its
+	// in-memory queue was lost); it is also listed in Warnings.
+	RestartWarning string `json:"restartWarning,omitempty"`
+	// SpoolDepth is the number of records received and not yet stored (for
+	// all upstreams).
+	SpoolDepth int64 `json:"spoolDepth"`
+	// IngestError is the last failed database commit, cleared by the next
+	// successful one.
+	IngestError string `json:"ingestError,omitempty"`
 }
 
 // rateWindow is how many one-second slots the receive rate keeps.
@@ -106,8 +115,10 @@ func (t *tracker) snapshot() Status {
 	defer t.mu.Unlock()
 	s := t.s
 	s.Warnings = append([]string(nil), t.s.Warnings...)
-	if s.LossWarning != "" {
-		s.Warnings = append(s.Warnings, s.LossWarning)
+	for _, w := range []string{s.LossWarning, s.RestartWarning} {
+		if w != "" {
+			s.Warnings = append(s.Warnings, w)
+		}
 	}
 	var one, five int64
 	for i := range rateWindow {

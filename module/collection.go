@@ -231,8 +231,11 @@ func (c *collection) statuses() []collector.Status {
 	out := make([]collector.Status, 0, len(c.collectors))
 	for name, rc := range c.collectors {
 		s := rc.c.Status()
-		is, _, _ := c.ingest.Status(name)
-		s.Stored, s.Duplicates, s.DeadLetters, s.LagMS = is.Stored, is.Duplicates, is.DeadLetters, is.LagMS
+		is, depth, ingestErr := c.ingest.Status(name)
+		s.Stored, s.Duplicates, s.DeadLetters, s.LagMS, s.SpoolDepth = is.Stored, is.Duplicates, is.DeadLetters, is.LagMS, depth
+		if ingestErr != nil {
+			s.IngestError = ingestErr.Error()
+		}
 		out = append(out, s)
 	}
 	return out

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,6 +191,9 @@ func TestPipelineUnderFaults(t *testing.T) {
 		emitRecords(t, sim, 30)
 		st := waitAllStored(t, p, sim)
 		t.Logf("restart: %+v", st)
+		waitFor(t, "the restart warning", 10*time.Second, func() bool {
+			return strings.Contains(p.status(t).RestartWarning, "CPA restarted")
+		})
 	})
 
 	t.Run("flood of 10000 records", func(t *testing.T) {
@@ -350,5 +355,70 @@ func TestStoredPricesOverrideTheDefaults(t *testing.T) {
 	want := e.Tokens.Input()*1 + e.Tokens.OutputTotal()*2 + e.Tokens.Unclassified // micro-USD: USD per 1M tokens == micro-USD per token
 	if !e.Cost.Priced || e.Cost.MicroUSD != want {
 		t.Errorf("cost = %+v, want %d micro-USD at the stored price (tokens %+v)", e.Cost, want, e.Tokens)
+	}
+}
+
+// TestCredentialHealthFromTheErrorsChannel stores CPA's credential state
+// published on the errors channel after a failed attempt.
+func TestCredentialHealthFromTheErrorsChannel(t *testing.T) {
+	sim := startPipelineSim(t)
+	p := openPipeline(t, filepath.Join(t.TempDir(), "cpam.db"), sim, nil)
+	waitFor(t, "both subscriptions", 10*time.Second, func() bool { return sim.Subscribers("usage") == 1 && sim.Subscribers("errors") == 1 })
+	req, _ := http.NewRequest(http.MethodPost, sim.URL()+"/v1/chat/completions", strings.NewReader(`{"model":"mock-fail","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer sk-cpa-test-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var got []store.CredentialHealth
+	waitFor(t, "the credential's health", 10*time.Second, func() bool {
+		got, _ = p.st.CredentialHealths(context.Background(), "main")
+		return len(got) == 1
+	})
+	h := got[0]
+	if h.AuthIndex != "3805471f4b0ffac9" || h.LastStatusCode != 429 || !h.QuotaExceeded || h.QuotaReason != "quota" {
+		t.Errorf("health = %+v", h)
+	}
+}
+
+// TestTwoUpstreamsAreTagged collects two CPA instances into one database.
+func TestTwoUpstreamsAreTagged(t *testing.T) {
+	a, b := startPipelineSim(t), startPipelineSim(t)
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "cpam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := startCollection(st, zap.NewNop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{st: st, col: col}
+	t.Cleanup(func() { p.close(t) })
+	ua, _ := url.Parse(a.URL())
+	ub, _ := url.Parse(b.URL())
+	col.apply([]UpstreamSettings{
+		{Name: "alpha", URL: ua, ManagementKey: pipelineKey, Collector: CollectorAuto, PollInterval: time.Second},
+		{Name: "beta", URL: ub, ManagementKey: pipelineKey, Collector: CollectorAuto, PollInterval: time.Second},
+	}, zap.NewNop())
+	waitFor(t, "both subscriptions", 10*time.Second, func() bool { return a.Subscribers("usage") == 1 && b.Subscribers("usage") == 1 })
+	emitRecords(t, a, 30)
+	emitRecords(t, b, 12)
+	ctx := context.Background()
+	waitFor(t, "both upstreams' records", 10*time.Second, func() bool { return p.stored(t) == 42 })
+	for name, want := range map[string]int64{"alpha": 30, "beta": 12} {
+		sum, err := st.Summary(ctx, store.Filter{Upstreams: []string{name}})
+		if err != nil || sum.Attempts != want {
+			t.Errorf("%s: %d attempts (%v), want %d", name, sum.Attempts, err, want)
+		}
+	}
+	if len(col.statuses()) != 2 {
+		t.Errorf("%d collector statuses, want 2", len(col.statuses()))
+	}
+	// A reload that drops one upstream stops only that collector.
+	col.apply([]UpstreamSettings{{Name: "alpha", URL: ua, ManagementKey: pipelineKey, Collector: CollectorAuto, PollInterval: time.Second}}, zap.NewNop())
+	waitFor(t, "beta's collector to stop", 10*time.Second, func() bool { return b.Subscribers("usage") == 0 })
+	if a.Subscribers("usage") != 1 || a.DeliveryStats().Subscriptions != 1 {
+		t.Errorf("alpha's collector was disturbed: %d subscribers, %d subscriptions", a.Subscribers("usage"), a.DeliveryStats().Subscriptions)
 	}
 }
