@@ -178,8 +178,11 @@ func (in *Ingester) account(b store.Batch, upstreams []string, res store.CommitR
 		c.duplicates += int64(r.Duplicates)
 	}
 	if n := len(b.Events); n > 0 {
+		// From when CPA published the record (attempt start + latency) to
+		// its commit.
 		last := b.Events[n-1]
-		get(upstreams[n-1]).lagMS = now.Sub(last.Time).Milliseconds()
+		published := last.Time.Add(time.Duration(last.LatencyMS) * time.Millisecond)
+		get(upstreams[n-1]).lagMS = max(now.Sub(published).Milliseconds(), 0)
 	}
 }
 
