@@ -1,7 +1,6 @@
 package cpam_test
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -138,28 +137,6 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// startTraffic makes the simulator produce records until stopped.
-func startTraffic(t *testing.T, sim *cpasim.Server) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			if _, err := sim.Emit(ctx, 3); err != nil && ctx.Err() == nil {
-				t.Error(err)
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-		_ = sim.Sync(context.Background())
 	}
 }
 
@@ -312,13 +289,15 @@ func TestSingleDomainOverHTTPS(t *testing.T) {
 	t.Run("reloads under traffic reuse the runtime and lose nothing", func(t *testing.T) {
 		waitUntil(t, "the collector's subscription", func() bool { return sim.Subscribers("usage") == 1 })
 		first := readInfo(t, tester)
-		stopTraffic := startTraffic(t, sim)
+		stopTraffic := sim.StartEmitting(3, 2*time.Millisecond)
 		time.Sleep(100 * time.Millisecond)
 		tester.InitServer(siteConfig(dir, sim.URL(), "100d"), "caddyfile")
 		time.Sleep(100 * time.Millisecond)
 		tester.InitServer(siteConfig(dir, sim.URL(), "120d"), "caddyfile")
 		time.Sleep(100 * time.Millisecond)
-		stopTraffic()
+		if _, err := stopTraffic(); err != nil {
+			t.Fatal(err)
+		}
 		db := filepath.Join(dir, "cpam.db")
 		waitUntil(t, "every record in the database", func() bool {
 			st := sim.DeliveryStats()

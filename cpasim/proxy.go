@@ -395,3 +395,39 @@ func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// StartEmitting produces batch records every interval in the background
+// (steady traffic for tests) until stop is called. stop waits until every
+// record has been published or queued and returns how many were produced.
+func (s *Server) StartEmitting(batch int, every time.Duration) (stop func() (int, error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		total := 0
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			n, err := s.Emit(ctx, batch)
+			total += n
+			if err != nil && ctx.Err() == nil {
+				done <- result{total, err}
+				return
+			}
+			select {
+			case <-ctx.Done():
+				done <- result{total, s.Sync(context.Background())}
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (int, error) {
+		cancel()
+		r := <-done
+		return r.n, r.err
+	}
+}

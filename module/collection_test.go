@@ -104,30 +104,6 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// startTraffic emits records continuously until the returned func is called.
-func startTraffic(t *testing.T, sim *cpasim.Server) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			if _, err := sim.Emit(ctx, 5); err != nil && ctx.Err() == nil {
-				t.Error(err)
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-		if err := sim.Sync(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}
-}
-
 func emitRecords(t *testing.T, sim *cpasim.Server, n int) {
 	t.Helper()
 	if _, err := sim.Emit(context.Background(), n); err != nil {
@@ -157,13 +133,15 @@ func TestPipelineUnderFaults(t *testing.T) {
 	waitFor(t, "the subscription", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
 
 	t.Run("connection dropped mid-stream x20", func(t *testing.T) {
-		stop := startTraffic(t, sim)
+		stop := sim.StartEmitting(3, 2*time.Millisecond)
 		for range 20 {
 			time.Sleep(30 * time.Millisecond)
 			sim.DropConnections()
 			waitFor(t, "resubscription", 10*time.Second, func() bool { return sim.Subscribers("usage") == 1 })
 		}
-		stop()
+		if _, err := stop(); err != nil {
+			t.Fatal(err)
+		}
 		st := waitAllStored(t, p, sim)
 		t.Logf("produced %d, stored %d, lost by CPA in dropped buffers %d", st.Produced, p.stored(t), st.Discarded)
 		if s := p.status(t); s.Stored != p.stored(t) || s.Duplicates != 0 {
