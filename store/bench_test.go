@@ -9,121 +9,185 @@ import (
 	"time"
 )
 
-// BenchmarkCommit commits batches of 500 realistic events (many models,
-// keys and credentials over a month) and reports events per second.
-func BenchmarkCommit(b *testing.B) {
-	s := openTest(b)
-	g := newGen(100, t0, 0)
-	g.seq = 100 * time.Millisecond // 10 events/s, in arrival order
-	ctx := context.Background()
-	var events int
-	var elapsed time.Duration
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		evs := g.events(500)
-		b.StartTimer()
-		start := time.Now()
-		if _, err := s.Commit(ctx, Batch{Events: evs, Checkpoint: &Checkpoint{Segment: 1, Offset: int64(i)}}); err != nil {
-			b.Fatal(err)
-		}
-		elapsed += time.Since(start)
-		events += len(evs)
-	}
-	b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+// benchGenerators are the event generators the benchmarks compare:
+// "uniform" draws every dimension independently and uniformly (the worst
+// case for the rollups), "realistic" models one CPA operator (realGen).
+var benchGenerators = []struct {
+	name string
+	make func(seed uint64, total int, span time.Duration) eventSource
+}{
+	{"uniform", func(seed uint64, total int, span time.Duration) eventSource {
+		g := newGen(seed, t0, 0)
+		g.seq = span / time.Duration(total) // in arrival order
+		return g
+	}},
+	{"realistic", func(seed uint64, total int, span time.Duration) eventSource {
+		return newRealGen(seed, t0, span, total)
+	}},
 }
 
-// million is a database of 1,000,000 events over 30 days, loaded once per
-// process by BenchmarkMillion.
-var million struct {
-	once sync.Once
-	s    *Store
-	dir  string
-	err  error
-	load time.Duration
-	size int64
+// BenchmarkCommit commits batches of 500 events (10 events/s of traffic)
+// and reports events per second, for each generator.
+func BenchmarkCommit(b *testing.B) {
+	for _, bg := range benchGenerators {
+		b.Run(bg.name, func(b *testing.B) {
+			s := openTest(b)
+			g := bg.make(100, 26_000_000, 30*24*time.Hour)
+			ctx := context.Background()
+			var events int
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				evs := g.events(500)
+				b.StartTimer()
+				start := time.Now()
+				if _, err := s.Commit(ctx, Batch{Events: evs, Checkpoint: &Checkpoint{Segment: 1, Offset: int64(i)}}); err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+				events += len(evs)
+			}
+			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+		})
+	}
 }
+
+// millionDB is a database of 1,000,000 events over 30 days, loaded once
+// per process and generator by BenchmarkMillion.
+type millionDB struct {
+	once  sync.Once
+	s     *Store
+	dir   string
+	err   error
+	load  time.Duration
+	size  int64
+	rolls int
+	// tables is the size of each table and index (dbstat), in bytes.
+	tables map[string]int64
+}
+
+// millions holds the loaded databases by generator name.
+var (
+	millionsMu sync.Mutex
+	millions   = map[string]*millionDB{}
+)
 
 const millionN = 1_000_000
 
-// loadMillion fills the shared 1M-event database with big batches.
-func loadMillion(b *testing.B) *Store {
-	million.once.Do(func() {
+// loadMillion fills the shared 1M-event database of a generator with big
+// batches.
+func loadMillion(b *testing.B, name string, src eventSource) *millionDB {
+	millionsMu.Lock()
+	m := millions[name]
+	if m == nil {
+		m = &millionDB{}
+		millions[name] = m
+	}
+	millionsMu.Unlock()
+	m.once.Do(func() {
 		ctx := context.Background()
-		million.dir, million.err = os.MkdirTemp("", "cpam-bench-")
-		if million.err != nil {
+		m.dir, m.err = os.MkdirTemp("", "cpam-bench-")
+		if m.err != nil {
 			return
 		}
-		path := filepath.Join(million.dir, "million.db")
+		path := filepath.Join(m.dir, "million.db")
 		s, err := Open(ctx, path)
 		if err != nil {
-			million.err = err
+			m.err = err
 			return
 		}
-		million.s = s
-		g := newGen(7, t0, 0)
-		g.seq = 30 * 24 * time.Hour / millionN // 1M events over 30 days, in arrival order
+		m.s = s
 		start := time.Now()
 		const batch = 10000
 		for i := 0; i < millionN; i += batch {
-			evs := g.events(batch)
+			evs := src.events(batch)
 			if _, err := s.Commit(ctx, Batch{Events: evs}); err != nil {
-				million.err = err
+				m.err = err
 				return
 			}
 		}
-		million.load = time.Since(start)
+		m.load = time.Since(start)
 		if err := s.CheckpointWAL(ctx); err != nil {
-			million.err = err
+			m.err = err
 			return
 		}
 		st, err := os.Stat(path)
 		if err != nil {
-			million.err = err
+			m.err = err
 			return
 		}
-		million.size = st.Size()
+		m.size = st.Size()
+		m.tables = map[string]int64{}
 		if rows, err := s.rdb.Query("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"); err == nil {
 			for rows.Next() {
 				var name string
 				var n int64
 				if rows.Scan(&name, &n) == nil {
+					m.tables[name] = n
 					b.Logf("  %-28s %8.1f bytes/event", name, float64(n)/millionN)
 				}
 			}
 			rows.Close()
+		} else {
+			b.Logf("dbstat not available: %v", err)
 		}
-		var rr int
-		_ = s.rdb.QueryRow("SELECT count(*) FROM rollup_15m").Scan(&rr)
-		b.Logf("1M events loaded in %v (%.0f events/s); file %d bytes = %.1f bytes/event; %d rollup rows",
-			million.load, millionN/million.load.Seconds(), million.size, float64(million.size)/millionN, rr)
+		_ = s.rdb.QueryRow("SELECT count(*) FROM rollup_15m").Scan(&m.rolls)
+		var failed int
+		_ = s.rdb.QueryRow("SELECT count(*) FROM events WHERE flags & 1").Scan(&failed)
+		b.Logf("%s: 1M events loaded in %v (%.0f events/s); file %d bytes = %.1f bytes/event; %d rollup rows; %.1f%% failed",
+			name, m.load, millionN/m.load.Seconds(), m.size, float64(m.size)/millionN, m.rolls, float64(failed)/millionN*100)
 	})
-	if million.err != nil {
-		b.Fatal(million.err)
+	if m.err != nil {
+		b.Fatal(m.err)
 	}
-	return million.s
+	return m
 }
 
-// BenchmarkMillion loads 1,000,000 events (once) and reports the database
-// size per event and the time of the dashboard queries over 30 days.
-// It runs only with -bench.
+// BenchmarkMillion loads 1,000,000 events over 30 days (once per
+// generator) and reports the database size per event, the rollup rows, the
+// load rate and the time of the dashboard queries over the 30 days and
+// over the last 24 hours. It runs only with -bench; run it with
+// -benchtime=1x (loading takes minutes).
 func BenchmarkMillion(b *testing.B) {
-	s := loadMillion(b)
+	for _, bg := range benchGenerators {
+		b.Run(bg.name, func(b *testing.B) {
+			m := loadMillion(b, bg.name, bg.make(7, millionN, 30*24*time.Hour))
+			benchQueries(b, m)
+		})
+	}
+}
+
+// benchQueries times the dashboard queries on a loaded database.
+func benchQueries(b *testing.B, m *millionDB) {
+	s := m.s
 	ctx := context.Background()
-	f := Filter{From: t0, To: t0.Add(30 * 24 * time.Hour)}
+	end := t0.Add(30 * 24 * time.Hour)
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
-	queries := []struct {
+	type query struct {
 		name string
 		run  func() error
+	}
+	var queries []query
+	for _, r := range []struct {
+		name string
+		f    Filter
+		step time.Duration
 	}{
-		{"summary_ms", func() error { _, err := s.Summary(ctx, f); return err }},
-		{"summary_model_ms", func() error {
-			_, err := s.Summary(ctx, Filter{From: f.From, To: f.To, Models: []string{"gpt-5"}})
-			return err
-		}},
-		{"timeseries_1h_ms", func() error { _, err := s.TimeSeries(ctx, f, time.Hour, kolkata); return err }},
-		{"breakdown_model_ms", func() error { _, err := s.Breakdown(ctx, f, "model", 10, ByCost); return err }},
-		{"breakdown_key_ms", func() error { _, err := s.Breakdown(ctx, f, "api_key", 10, ByAttempts); return err }},
-		{"events_page_ms", func() error { _, _, err := s.Events(ctx, f, Page{Limit: 100}); return err }},
+		{"30d", Filter{From: t0, To: end}, time.Hour},
+		{"24h", Filter{From: end.Add(-24 * time.Hour), To: end}, 15 * time.Minute},
+	} {
+		f := r.f
+		mf := f
+		mf.Models = []string{"gpt-5"}
+		queries = append(queries,
+			query{r.name + "-summary-ms", func() error { _, err := s.Summary(ctx, f); return err }},
+			query{r.name + "-summary-model-ms", func() error { _, err := s.Summary(ctx, mf); return err }},
+			query{r.name + "-timeseries-ms", func() error { _, err := s.TimeSeries(ctx, f, r.step, kolkata); return err }},
+			query{r.name + "-breakdown-model-ms", func() error { _, err := s.Breakdown(ctx, f, "model", 10, ByCost); return err }},
+			query{r.name + "-breakdown-key-ms", func() error { _, err := s.Breakdown(ctx, f, "api_key", 10, ByAttempts); return err }},
+			query{r.name + "-events-page-ms", func() error { _, _, err := s.Events(ctx, f, Page{Limit: 100}); return err }},
+			query{r.name + "-events-model-ms", func() error { _, _, err := s.Events(ctx, mf, Page{Limit: 100}); return err }},
+		)
 	}
 	totals := make([]time.Duration, len(queries))
 	b.ResetTimer()
@@ -137,8 +201,14 @@ func BenchmarkMillion(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(million.size)/millionN, "bytes/event")
-	b.ReportMetric(millionN/million.load.Seconds(), "load-events/s")
+	b.ReportMetric(float64(m.size)/millionN, "bytes/event")
+	for _, t := range []string{"events", "events_ts_hash", "rollup_15m", "event_extra", "dict"} {
+		if n, ok := m.tables[t]; ok {
+			b.ReportMetric(float64(n)/millionN, t+"-B/event")
+		}
+	}
+	b.ReportMetric(float64(m.rolls), "rollup-rows")
+	b.ReportMetric(millionN/m.load.Seconds(), "load-events/s")
 	for j, q := range queries {
 		b.ReportMetric(float64(totals[j].Microseconds())/1000/float64(b.N), q.name)
 	}
@@ -147,9 +217,13 @@ func BenchmarkMillion(b *testing.B) {
 // TestMain removes the shared benchmark database.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if million.s != nil {
-		_ = million.s.Close()
-		_ = os.RemoveAll(million.dir)
+	for _, m := range millions {
+		if m.s != nil {
+			_ = m.s.Close()
+		}
+		if m.dir != "" {
+			_ = os.RemoveAll(m.dir)
+		}
 	}
 	os.Exit(code)
 }
