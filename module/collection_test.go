@@ -400,3 +400,34 @@ func TestTwoUpstreamsAreTagged(t *testing.T) {
 		t.Errorf("alpha's collector was disturbed: %d subscribers, %d subscriptions", a.Subscribers("usage"), a.DeliveryStats().Subscriptions)
 	}
 }
+
+// TestMalformedRecordsBecomeRedactedDeadLetters keeps what cannot be
+// parsed, without the secret it carried, and stores the rest.
+func TestMalformedRecordsBecomeRedactedDeadLetters(t *testing.T) {
+	sim := startPipelineSim(t)
+	p := openPipeline(t, filepath.Join(t.TempDir(), "cpam.db"), sim, nil)
+	const secret = "sk-live-DEADLETTERCANARY0123456789abcdef"
+	bad := []byte(`{"api_key":"` + secret + `","model":"mock-gpt","timestamp":"yesterday"}`)
+	for _, payload := range [][]byte{bad, []byte("not json at all " + secret)} {
+		if err := p.col.spool.Append(collector.Entry{Upstream: "main", Received: time.Now(), Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emitRecords(t, sim, 3)
+	waitFor(t, "records and dead letters", 10*time.Second, func() bool {
+		s := p.status(t)
+		return s.DeadLetters == 2 && p.stored(t) == 3
+	})
+	dls, err := p.st.DeadLetters(context.Background(), 10)
+	if err != nil || len(dls) != 2 {
+		t.Fatalf("dead letters: %d, %v", len(dls), err)
+	}
+	for _, d := range dls {
+		if strings.Contains(string(d.Payload), secret) || strings.Contains(d.Error, secret) {
+			t.Errorf("a dead letter keeps the secret: %s / %s", d.Payload, d.Error)
+		}
+		if d.Upstream != "main" || d.Error == "" {
+			t.Errorf("dead letter = %+v", d)
+		}
+	}
+}
