@@ -94,7 +94,7 @@ func TestRecomputeCost(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	oldBook, newBook := recomputeBooks(t)
-	evs := pricedEvents(11, 6000, 30*time.Hour, oldBook)
+	evs := pricedEvents(11, 2000, 30*time.Hour, oldBook)
 	for i := 0; i < len(evs); i += 1000 {
 		mustCommit(t, s, Batch{Events: evs[i : i+1000]})
 	}
@@ -167,7 +167,7 @@ func TestRecomputeCostPartialRange(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	oldBook, newBook := recomputeBooks(t)
-	evs := pricedEvents(12, 4000, 20*time.Hour, oldBook)
+	evs := pricedEvents(12, 1500, 20*time.Hour, oldBook)
 	mustCommit(t, s, Batch{Events: evs})
 	rollBefore := storedRollups(t, s)
 
@@ -216,7 +216,7 @@ func TestRecomputeCostSkipsExpiredBuckets(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	oldBook, newBook := recomputeBooks(t)
-	evs := pricedEvents(13, 4000, 20*time.Hour, oldBook)
+	evs := pricedEvents(13, 1500, 20*time.Hour, oldBook)
 	mustCommit(t, s, Batch{Events: evs})
 	rollBefore := storedRollups(t, s)
 
@@ -265,8 +265,9 @@ func TestRecomputeCostConcurrentCommits(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	oldBook, newBook := recomputeBooks(t)
-	evs := pricedEvents(14, 12000, 30*time.Hour, oldBook)
-	mustCommit(t, s, Batch{Events: evs[:8000]})
+	const first = 2500 // stored before the re-pricing starts
+	evs := pricedEvents(14, 4000, 30*time.Hour, oldBook)
+	mustCommit(t, s, Batch{Events: evs[:first]})
 
 	// New events (and duplicates) land in the same buckets while the
 	// re-pricing runs.
@@ -275,7 +276,7 @@ func TestRecomputeCostConcurrentCommits(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 8000 + w*100; i < len(evs); i += 200 {
+			for i := first + w*100; i < len(evs); i += 200 {
 				if _, err := s.Commit(ctx, Batch{Events: evs[i-50 : i+100]}); err != nil {
 					t.Error(err)
 					return
@@ -295,7 +296,7 @@ func TestRecomputeCostConcurrentCommits(t *testing.T) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	if res.Events < 8000 || res.SkippedBuckets != 0 {
+	if res.Events < first || res.SkippedBuckets != 0 {
 		t.Fatalf("result %+v", res)
 	}
 	if n := countRows(t, s, "events"); n != len(evs) {
@@ -303,7 +304,7 @@ func TestRecomputeCostConcurrentCommits(t *testing.T) {
 	}
 	checkRollups(t, s, func(int64) bool { return true })
 	got := storedCosts(t, s)
-	for _, e := range evs[:8000] {
+	for _, e := range evs[:first] {
 		if want, _ := newBook.Cost(e.Model, e.Alias, e.Tokens); got[e.Hash] != want {
 			t.Fatalf("event at %v: cost %+v, want %+v", e.Time, got[e.Hash], want)
 		}
