@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"sync"
 	"time"
@@ -227,7 +228,10 @@ func (c *Collector) subscribeLoop(ctx context.Context, channel string, fallback 
 			c.status.fail("subscribe", err)
 			c.logger.Warn("usage subscription ended", zap.Error(err))
 		}
-		if fallback && channel == "usage" && errors.Is(err, ErrRESPUnavailable) {
+		// A refused RESP connection while HTTP answers also means RESP
+		// cannot work here (a firewall or proxy that passes only HTTP).
+		respBlocked := errors.Is(err, ErrRESPUnavailable) || (channel == "usage" && isDialError(err) && c.drainHTTP(ctx) == nil)
+		if fallback && channel == "usage" && respBlocked {
 			// Poll over HTTP for a while, then try RESP again.
 			if perr := c.pollFor(ctx, subscribeRetryAfter, stop); isFatal(perr) {
 				return
@@ -247,6 +251,12 @@ func (c *Collector) subscribeLoop(ctx context.Context, channel string, fallback 
 		}
 		failures++
 	}
+}
+
+// isDialError reports a failure to open the TCP connection.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // subscribeSession runs one subscription until it fails; subscribed tells

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -288,5 +290,27 @@ func TestPingsInsideTheSubscription(t *testing.T) {
 	eventually(t, "records after the pings", func() bool { return sink.len() == 3 })
 	if s := c.Status(); s.LastError != "" || !s.Connected {
 		t.Errorf("status after pings = %+v", s)
+	}
+}
+
+// TestFallbackBehindAnHTTPProxy points the collector at an HTTP reverse
+// proxy in front of CPA: RESP gets an HTTP answer (the classic
+// "unsupported RESP prefix 'H'"), so usage is polled over HTTP.
+func TestFallbackBehindAnHTTPProxy(t *testing.T) {
+	sim := startSim(t, nil)
+	target, _ := url.Parse(sim.URL())
+	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	defer proxy.Close()
+	u, _ := url.Parse(proxy.URL)
+	sink := &countingSink{}
+	c := New(Config{Name: "main", URL: u, ManagementKey: simKey, PollInterval: 100 * time.Millisecond}, Options{Sink: sink})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	emit(t, sim, 25)
+	eventually(t, "records polled through the proxy", func() bool { return sink.len() == 25 && c.Status().Transport == ModeHTTP })
+	if s := c.Status(); !strings.Contains(s.LastError, "an HTTP server answered") {
+		t.Errorf("last error = %q", s.LastError)
 	}
 }
