@@ -132,7 +132,8 @@ func (c *Collector) Config() Config { return c.cfg }
 func (c *Collector) Status() Status { return c.status.snapshot() }
 
 // Run collects until ctx is cancelled or a fatal refusal (wrong key, remote
-// management off) stops it; then it waits for ctx.
+// management off) stops it; the status then says so until the collector is
+// replaced by a new configuration.
 func (c *Collector) Run(ctx context.Context) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -147,7 +148,6 @@ func (c *Collector) Run(ctx context.Context) {
 	}
 	if err := c.checkCPA(ctx); err != nil {
 		stop(err)
-		<-ctx.Done()
 		return
 	}
 	wg.Go(func() { c.metadataLoop(ctx, stop) })
@@ -164,9 +164,6 @@ func (c *Collector) Run(ctx context.Context) {
 		wg.Go(func() { c.subscribeLoop(ctx, "errors", true, stop) })
 	}
 	wg.Wait()
-	if errors.Is(context.Cause(ctx), ErrKeyRejected) || errors.Is(context.Cause(ctx), ErrRemoteDisabled) {
-		<-ctx.Done() // already stopped; wait for the owner's cancellation
-	}
 }
 
 // backoff returns the wait before retry n (0-based): exponential with full

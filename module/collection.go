@@ -193,7 +193,10 @@ func (c *collection) apply(ups []UpstreamSettings, logger *zap.Logger) {
 		}
 	}
 	for name, rc := range c.collectors {
-		if cfg, ok := want[name]; ok && sameConfig(cfg, rc.cfg) {
+		// Unchanged collectors keep running across a reload; one that stopped
+		// on a refusal (wrong key, remote management off) is retried, since
+		// a reload is how the operator says it was fixed.
+		if cfg, ok := want[name]; ok && sameConfig(cfg, rc.cfg) && !rc.c.Status().Stopped {
 			continue
 		}
 		rc.cancel()

@@ -431,3 +431,48 @@ func TestMalformedRecordsBecomeRedactedDeadLetters(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadRetriesAStoppedCollector: after a refusal the collector stops;
+// a reload (even with the same settings) tries again.
+func TestReloadRetriesAStoppedCollector(t *testing.T) {
+	sim := startPipelineSim(t)
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "cpam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := startCollection(st, zap.NewNop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{st: st, col: col}
+	t.Cleanup(func() { p.close(t) })
+	u, _ := url.Parse(sim.URL())
+	ups := []UpstreamSettings{{Name: "main", URL: u, ManagementKey: "wrong", Collector: CollectorAuto, PollInterval: time.Second}}
+	col.apply(ups, zap.NewNop())
+	waitFor(t, "the refusal", 10*time.Second, func() bool { return p.status(t).Stopped })
+	stopped := col.collectors["main"].c
+	col.apply(ups, zap.NewNop())
+	if col.collectors["main"].c == stopped {
+		t.Fatal("a reload kept the stopped collector instead of retrying")
+	}
+	waitFor(t, "the second refusal", 10*time.Second, func() bool { return p.status(t).Stopped })
+	// Two refused logins in all: far from CPA's ban at five.
+	if code := managementStatus(t, sim); code != http.StatusOK {
+		t.Fatalf("management after two refusals: %d", code)
+	}
+	ups[0].ManagementKey = pipelineKey
+	col.apply(ups, zap.NewNop())
+	waitFor(t, "collection with the fixed key", 10*time.Second, func() bool { return p.status(t).Transport == collector.ModeSubscribe })
+}
+
+func managementStatus(t *testing.T, sim *cpasim.Server) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v0/management/usage-statistics-enabled", nil)
+	req.Header.Set("Authorization", "Bearer "+pipelineKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
