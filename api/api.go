@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/cpam-caddy/cpam/collector"
+	"github.com/cpam-caddy/cpam/store"
 )
 
 // Backend is what the API reads from the running service.
@@ -17,11 +20,15 @@ type Backend interface {
 	Ping(ctx context.Context) error
 	// Info describes the running service.
 	Info() ServiceInfo
+	// Store is the database the analytics read.
+	Store() *store.Store
+	// CollectorStatus reports every CPA upstream's collector.
+	CollectorStatus() []collector.Status
 }
 
 // ServiceInfo is the public description of the running service, answered
 // without authentication by /usage-service/info so a panel can tell which
-// backend it talks to. It carries no secrets and no upstream addresses.
+// backend it talks to. It carries no secrets, no addresses and no counts.
 type ServiceInfo struct {
 	// Service is always "caddy-cpam".
 	Service string `json:"service"`
@@ -37,23 +44,34 @@ type ServiceInfo struct {
 	ConfigGeneration int64 `json:"configGeneration"`
 	// Configured reports whether at least one CPA upstream is configured.
 	Configured bool `json:"configured"`
-	// Upstreams is the number of configured CPA upstreams.
-	Upstreams int `json:"upstreams"`
+}
+
+// Options configure the API handler.
+type Options struct {
+	Backend Backend
+	// Auth authenticates every route but /health, /usage-service/info and
+	// /auth/login; nil refuses them all.
+	Auth *Auth
+	// CORSOrigins lists the browser origins allowed to call the API.
+	CORSOrigins []string
 }
 
 // Handler serves the API.
 type Handler struct {
-	backend Backend
-	mux     *http.ServeMux
+	opts   Options
+	public *http.ServeMux // no authentication
+	mux    *http.ServeMux // authenticated
 }
 
-// New returns the API handler for backend.
-func New(backend Backend) *Handler {
-	h := &Handler{backend: backend, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /health", h.health)
-	h.mux.HandleFunc("GET /usage-service/info", h.info)
+// New returns the API handler.
+func New(opts Options) *Handler {
+	h := &Handler{opts: opts, public: http.NewServeMux(), mux: http.NewServeMux()}
+	h.public.HandleFunc("GET /health", h.health)
+	h.public.HandleFunc("GET /usage-service/info", h.info)
+	h.authRoutes(h.public, h.mux)
+	h.analyticsRoutes(h.mux)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such API route: "+r.URL.Path)
+		writeError(w, http.StatusNotFound, "not_found", "no such API route: "+r.URL.Path)
 	})
 	return h
 }
@@ -61,6 +79,16 @@ func New(backend Backend) *Handler {
 // ServeHTTP serves one request. Paths are relative to the base path, e.g.
 // "/health".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.cors(w, r) {
+		return
+	}
+	if handler, pattern := h.public.Handler(r); pattern != "" {
+		handler.ServeHTTP(w, r)
+		return
+	}
+	if !h.authorize(w, r) {
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -70,7 +98,7 @@ const healthTimeout = 2 * time.Second
 func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
-	if err := h.backend.Ping(ctx); err != nil {
+	if err := h.opts.Backend.Ping(ctx); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{
 			"status":   "error",
 			"database": "unavailable",
@@ -82,7 +110,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, h.backend.Info())
+	writeJSON(w, http.StatusOK, h.opts.Backend.Info())
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -93,6 +121,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// writeError answers {"error": message, "code": code}: code is a stable
+// machine-readable word, message says what to do.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]string{"error": message, "code": code})
 }

@@ -10,8 +10,10 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/cpam-caddy/cpam/api"
+	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/internal/version"
 	"github.com/cpam-caddy/cpam/module"
+	"github.com/cpam-caddy/cpam/store"
 )
 
 func init() {
@@ -47,7 +49,10 @@ func (a *API) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("cpam_api: %w", err)
 	}
-	a.handler = api.New(backend{app: app})
+	a.handler = api.New(api.Options{
+		Backend:     backend{app: app},
+		CORSOrigins: app.Settings().CORSOrigins,
+	})
 	return nil
 }
 
@@ -84,9 +89,12 @@ type backend struct{ app *module.App }
 
 func (b backend) Ping(ctx context.Context) error { return b.app.Runtime().Store().Ping(ctx) }
 
+func (b backend) Store() *store.Store { return b.app.Runtime().Store() }
+
+func (b backend) CollectorStatus() []collector.Status { return b.app.Runtime().CollectorStatus() }
+
 func (b backend) Info() api.ServiceInfo {
 	rt := b.app.Runtime()
-	n := len(b.app.Settings().Upstreams)
 	return api.ServiceInfo{
 		Service:          "caddy-cpam",
 		Mode:             "caddy",
@@ -94,8 +102,7 @@ func (b backend) Info() api.ServiceInfo {
 		InstanceID:       rt.InstanceID(),
 		StartedAt:        rt.StartedAt(),
 		ConfigGeneration: rt.Generation(),
-		Configured:       n > 0,
-		Upstreams:        n,
+		Configured:       len(b.app.Settings().Upstreams) > 0,
 	}
 }
 
