@@ -4,6 +4,7 @@
 #   make test   every Go test, with the race detector
 #   make build  bin/caddy and bin/cpa-sim
 #   make lint   gofmt and go vet
+#   make bench  the quick benchmarks (ingest path, commit, normalise)
 
 GO       ?= go
 BIN      ?= bin
@@ -12,7 +13,7 @@ GOFLAGS  ?=
 # tests out of the home directory; caddytest reads these when it starts.
 TESTHOME ?= $(CURDIR)/.test-home
 
-.PHONY: all build test lint demo clean
+.PHONY: all build test lint bench demo clean
 
 all: build
 
@@ -28,6 +29,11 @@ test:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+bench:
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'IngestPath' -benchtime 30000x ./module/
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Commit' ./store/
+	$(GO) test $(GOFLAGS) -run '^$$' -bench 'Normalize' ./usage/
 
 demo: build
 	./scripts/demo.sh
