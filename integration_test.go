@@ -29,6 +29,7 @@ const (
 const (
 	testManagementKey = "it-management-{key}-with-braces"
 	testAdminKey      = "it-admin-key-0123456789abcdef"
+	testCORSOrigin    = "https://panel.example.test"
 )
 
 // startSimulator runs a CPA simulator on loopback for one test.
@@ -54,6 +55,10 @@ func siteConfig(dir, cpaURL, retention string) string {
 	local_certs
 	skip_install_trust
 	storage file_system %s
+	servers {
+		trusted_proxies static private_ranges
+		client_ip_headers X-Forwarded-For
+	}
 	cpam {
 		cpa %s {
 			management_key {env.CPAM_IT_MANAGEMENT_KEY}
@@ -61,6 +66,7 @@ func siteConfig(dir, cpaURL, retention string) string {
 		admin_key {env.CPAM_IT_ADMIN_KEY}
 		database %s
 		retention %s
+		cors_origins %s
 	}
 }
 
@@ -70,7 +76,7 @@ localhost {
 	cpam_management /v0/management/*
 	respond "not a cpam route" 404
 }
-`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), retention)
+`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), retention, testCORSOrigin)
 }
 
 // newTester starts (or reuses) the in-process Caddy and fails, rather than
@@ -109,6 +115,35 @@ func do(t *testing.T, tester *caddytest.Tester, method, path string, header http
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, string(body)
+}
+
+// send is do with a body and an explicit client (without a cookie jar, so
+// sessions stay in the subtest that made them).
+func send(t *testing.T, client *http.Client, method, path string, header http.Header, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, fmt.Sprintf("https://localhost:%d%s", httpsPort, path), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(out)
+}
+
+// jarless returns a client over the tester's TLS transport without a
+// cookie jar.
+func jarless(tester *caddytest.Tester) *http.Client {
+	return &http.Client{Transport: tester.Client.Transport, Timeout: 10 * time.Second}
 }
 
 // waitForTLS polls until the internal CA has issued the site certificate.
@@ -267,6 +302,133 @@ func TestSingleDomainOverHTTPS(t *testing.T) {
 		status, _, body = do(t, tester, http.MethodGet, "/v0/management/usage-queue?count=10", admin)
 		if status != http.StatusForbidden || !strings.Contains(body, "reserved for the cpam collector") {
 			t.Errorf("usage-queue: %d %s", status, body)
+		}
+	})
+
+	t.Run("login and the management proxy by session cookie", func(t *testing.T) {
+		client := jarless(tester)
+		jsonCT := http.Header{"Content-Type": {"application/json"}}
+		status, hdr, body := send(t, client, http.MethodPost, "/cpam/auth/login", jsonCT, `{"key":"`+testAdminKey+`"}`)
+		if status != http.StatusOK || !strings.Contains(body, `"via":"session"`) {
+			t.Fatalf("login: %d %s", status, body)
+		}
+		setCookie := hdr.Get("Set-Cookie")
+		for _, attr := range []string{"cpam_session=", "Path=/", "HttpOnly", "Secure", "SameSite=Strict", "Max-Age=43200"} {
+			if !strings.Contains(setCookie, attr) {
+				t.Errorf("Set-Cookie %q lacks %s", setCookie, attr)
+			}
+		}
+		cookie := strings.SplitN(setCookie, ";", 2)[0]
+		withCookie := func(extra ...string) http.Header {
+			h := http.Header{"Cookie": {cookie}}
+			for i := 0; i+1 < len(extra); i += 2 {
+				h.Set(extra[i], extra[i+1])
+			}
+			return h
+		}
+		status, _, body = send(t, client, http.MethodGet, "/cpam/auth/session", withCookie(), "")
+		if status != http.StatusOK || !strings.Contains(body, `"via":"session"`) {
+			t.Errorf("session: %d %s", status, body)
+		}
+		status, hdr, body = send(t, client, http.MethodGet, "/v0/management/config", withCookie(), "")
+		if status != http.StatusOK || !strings.Contains(body, `"usage-statistics-enabled"`) || hdr.Get("X-CPA-VERSION") == "" {
+			t.Errorf("management proxy by cookie: %d %s", status, body)
+		}
+		// CSRF: a cookie-authenticated state change needs JSON or the panel's header.
+		status, hdr, body = send(t, client, http.MethodPut, "/v0/management/debug", withCookie("Content-Type", "text/plain"), `{"value":true}`)
+		if status != http.StatusForbidden || !strings.Contains(body, `"code":"csrf"`) || hdr.Get("X-CPA-VERSION") != "" {
+			t.Errorf("management PUT without CSRF header: %d %s", status, body)
+		}
+		status, _, body = send(t, client, http.MethodPost, "/cpam/auth/logout", withCookie(), "")
+		if status != http.StatusForbidden || !strings.Contains(body, `"code":"csrf"`) {
+			t.Errorf("logout without CSRF header: %d %s", status, body)
+		}
+		status, _, _ = send(t, client, http.MethodPost, "/cpam/auth/logout", withCookie("X-CPAM-Request", "1"), "")
+		if status != http.StatusNoContent {
+			t.Errorf("logout: %d", status)
+		}
+		status, _, _ = send(t, client, http.MethodGet, "/v0/management/config", withCookie(), "")
+		if status != http.StatusUnauthorized {
+			t.Errorf("management proxy after logout: %d", status)
+		}
+		// CPA panel mode: the API (not the proxy) accepts CPA's management key.
+		status, _, body = send(t, client, http.MethodGet, "/cpam/auth/session", http.Header{"Authorization": {"Bearer " + testManagementKey}}, "")
+		if status != http.StatusOK || !strings.Contains(body, `"via":"cpa-key"`) {
+			t.Errorf("CPA key on the API: %d %s", status, body)
+		}
+	})
+
+	t.Run("CORS", func(t *testing.T) {
+		client := jarless(tester)
+		preflight := func(origin string) (int, http.Header) {
+			status, hdr, _ := send(t, client, http.MethodOptions, "/cpam/auth/session", http.Header{
+				"Origin": {origin}, "Access-Control-Request-Method": {"POST"}, "Access-Control-Request-Headers": {"content-type"}}, "")
+			return status, hdr
+		}
+		if status, hdr := preflight(testCORSOrigin); status != http.StatusNoContent || hdr.Get("Access-Control-Allow-Origin") != testCORSOrigin ||
+			hdr.Get("Access-Control-Allow-Credentials") != "true" || !strings.Contains(hdr.Get("Access-Control-Allow-Headers"), "X-CPAM-Request") {
+			t.Errorf("allowed preflight: %d %v", status, hdr)
+		}
+		if status, hdr := preflight("https://evil.example.test"); status != http.StatusForbidden || hdr.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("foreign preflight: %d %v", status, hdr)
+		}
+		_, hdr, _ := send(t, client, http.MethodGet, "/cpam/health", http.Header{"Origin": {"https://evil.example.test"}}, "")
+		if hdr.Get("Access-Control-Allow-Origin") != "" || hdr.Get("Access-Control-Allow-Credentials") != "" {
+			t.Errorf("a foreign simple request got CORS headers: %v", hdr)
+		}
+		_, hdr, _ = send(t, client, http.MethodGet, "/cpam/health", http.Header{"Origin": {testCORSOrigin}}, "")
+		if hdr.Get("Access-Control-Allow-Origin") != testCORSOrigin || hdr.Get("Vary") != "Origin" {
+			t.Errorf("an allowed simple request: %v", hdr)
+		}
+	})
+
+	t.Run("wrong keys get 429 from caddy-cpam and never reach CPA", func(t *testing.T) {
+		client := jarless(tester)
+		// Caddy's client IP honours trusted_proxies: the test plays a proxy.
+		from := func(ip string, kv ...string) http.Header {
+			h := http.Header{"X-Forwarded-For": {ip}}
+			for i := 0; i+1 < len(kv); i += 2 {
+				h.Set(kv[i], kv[i+1])
+			}
+			return h
+		}
+		const attacker, bystander = "203.0.113.50", "203.0.113.51"
+		for i := range 10 {
+			var status int
+			var hdr http.Header
+			switch i % 3 {
+			case 0:
+				status, hdr, _ = send(t, client, http.MethodGet, "/v0/management/config", from(attacker, "Authorization", "Bearer wrong-key"), "")
+			case 1:
+				status, hdr, _ = send(t, client, http.MethodGet, "/cpam/auth/session", from(attacker, "Authorization", "Bearer wrong-key"), "")
+			default:
+				status, hdr, _ = send(t, client, http.MethodPost, "/cpam/auth/login", from(attacker, "Content-Type", "application/json"), `{"key":"wrong-key"}`)
+			}
+			if status != http.StatusUnauthorized || hdr.Get("X-CPA-VERSION") != "" {
+				t.Fatalf("wrong key %d: status %d, reached CPA %v", i+1, status, hdr.Get("X-CPA-VERSION") != "")
+			}
+		}
+		for _, path := range []string{"/v0/management/config", "/cpam/auth/session"} {
+			status, hdr, body := send(t, client, http.MethodGet, path, from(attacker, "Authorization", "Bearer "+testAdminKey), "")
+			if status != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" || hdr.Get("X-CPA-VERSION") != "" {
+				t.Errorf("%s after 10 failures: %d %s (Retry-After %q)", path, status, body, hdr.Get("Retry-After"))
+			}
+		}
+		// Another client is unaffected, and CPA never banned the collector's
+		// address: every request reaches it from Caddy with the right key.
+		status, _, _ := send(t, client, http.MethodGet, "/v0/management/config", from(bystander, "Authorization", "Bearer "+testAdminKey), "")
+		if status != http.StatusOK {
+			t.Errorf("another client through the proxy: %d", status)
+		}
+		req, _ := http.NewRequest(http.MethodGet, sim.URL()+"/v0/management/config", nil)
+		req.Header.Set("Authorization", "Bearer "+testManagementKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("CPA answers its own key from this address with %d: its IP ban was triggered", resp.StatusCode)
 		}
 	})
 

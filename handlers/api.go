@@ -51,6 +51,7 @@ func (a *API) Provision(ctx caddy.Context) error {
 	}
 	a.handler = api.New(api.Options{
 		Backend:     backend{app: app},
+		Auth:        app.Runtime().Auth(),
 		CORSOrigins: app.Settings().CORSOrigins,
 	})
 	return nil
@@ -63,7 +64,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	if !ok {
 		return next.ServeHTTP(w, r)
 	}
-	r2 := r.Clone(r.Context())
+	r2 := r.Clone(withClientIP(r))
 	r2.URL.Path = rel
 	r2.URL.RawPath = ""
 	a.handler.ServeHTTP(w, r2)
@@ -82,6 +83,16 @@ func stripBase(path, base string) (string, bool) {
 		return path[len(base):], true
 	}
 	return "", false
+}
+
+// withClientIP returns r's context carrying Caddy's client IP (which
+// honours the server's trusted_proxies) for the brute-force limiter.
+func withClientIP(r *http.Request) context.Context {
+	ip, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+	if ip == "" {
+		return r.Context()
+	}
+	return api.WithClientIP(r.Context(), ip)
 }
 
 // backend adapts the cpam app to api.Backend.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,9 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/cpam-caddy/cpam/api"
+	"github.com/cpam-caddy/cpam/store"
 )
 
 func TestBasePathOf(t *testing.T) {
@@ -122,27 +126,52 @@ func TestManagementRejectsBeforeProxying(t *testing.T) {
 	if err := locked.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v0/management/config", nil), nil); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "set admin_key in the cpam global option") {
-		t.Errorf("without admin key: %d %s", rec.Code, rec.Body)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("without auth: %d %s", rec.Code, rec.Body)
 	}
 
-	m := &Management{adminKey: []byte("admin-key-0123456789")}
-	for _, auth := range []string{"", "Bearer wrong", "Basic admin-key-0123456789", "admin-key-0123456789"} {
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "cpam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	auth := api.NewAuth(api.AuthOptions{Store: st})
+	const adminKey, cpaKey = "admin-key-0123456789", "cpa-management-key-0123"
+	auth.SetConfig(api.AuthConfig{AdminKey: adminKey, CPAKeys: []string{cpaKey}})
+	m := &Management{auth: auth}
+	serve := func(auth, ip string) *httptest.ResponseRecorder {
+		t.Helper()
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "/v0/management/config", nil)
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
+		if ip != "" {
+			req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: ip}))
+		}
 		if err := m.ServeHTTP(rec, req, nil); err != nil {
 			t.Fatal(err)
 		}
-		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
-			t.Errorf("Authorization %q: %d", auth, rec.Code)
+		return rec
+	}
+	// A CPA key is not accepted by the proxy (only by the API in panel mode).
+	for _, a := range []string{"", "Bearer wrong", "Basic " + adminKey, adminKey, "Bearer " + cpaKey} {
+		if rec := serve(a, ""); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q: %d", a, rec.Code)
 		}
 	}
+	// Failures count per Caddy client IP: 10 from one address block it,
+	// even for the right key; another address is unaffected.
+	for range 10 {
+		serve("Bearer wrong", "203.0.113.9")
+	}
+	if rec := serve("Bearer "+adminKey, "203.0.113.9"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("after 10 failures: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+
 	rec = httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/v0/management/usage-queue/", nil)
-	req.Header.Set("Authorization", "bearer admin-key-0123456789")
+	req.Header.Set("Authorization", "bearer "+adminKey)
 	if err := m.ServeHTTP(rec, req, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 
+	"github.com/cpam-caddy/cpam/api"
 	"github.com/cpam-caddy/cpam/module"
 )
 
@@ -40,15 +40,17 @@ var strippedResponseHeaders = []string{
 }
 
 // Management proxies CPA's management API (/v0/management/...) for an
-// authenticated caddy-cpam user, with Caddy's reverse_proxy. The CPA
-// management key is added server-side and never reaches the browser.
+// authenticated caddy-cpam user (session cookie or admin key bearer; not a
+// CPA key), with Caddy's reverse_proxy. The CPA management key is added
+// server-side and never reaches the browser; failed sign-ins stop here, so
+// they count towards caddy-cpam's limiter and never towards CPA's IP ban.
 type Management struct {
 	// Upstream names the CPA upstream (from the cpam global option) to
 	// proxy to. Default: the first one.
 	Upstream string `json:"upstream,omitempty"`
 
-	adminKey []byte
-	proxy    *reverseproxy.Handler
+	auth  *api.Auth
+	proxy *reverseproxy.Handler
 }
 
 // CaddyModule returns the Caddy module information.
@@ -73,7 +75,7 @@ func (m *Management) Provision(ctx caddy.Context) error {
 		}
 		return fmt.Errorf("cpam_management: unknown CPA upstream %q; the cpam global option names its upstreams with: cpa <name> <url>", m.Upstream)
 	}
-	m.adminKey = []byte(settings.AdminKey)
+	m.auth = app.Runtime().Auth()
 	raw, err := json.Marshal(proxyConfig(up))
 	if err != nil {
 		return fmt.Errorf("cpam_management: encoding proxy config: %w", err)
@@ -133,39 +135,29 @@ func (m *Management) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !strings.HasPrefix(r.URL.Path, managementPrefix) {
 		return next.ServeHTTP(w, r)
 	}
-	if len(m.adminKey) == 0 {
-		writeJSONError(w, http.StatusServiceUnavailable,
-			"the management proxy is locked: set admin_key in the cpam global option")
+	if m.auth == nil {
+		writeJSONError(w, http.StatusServiceUnavailable, "unavailable",
+			"the management proxy is not set up; check the Caddy log")
 		return nil
 	}
-	if !m.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="cpam"`)
-		writeJSONError(w, http.StatusUnauthorized,
-			"sign in first: send Authorization: Bearer <caddy-cpam admin key>")
+	r, ok := m.auth.Authenticate(w, r.WithContext(withClientIP(r)), false)
+	if !ok {
 		return nil
 	}
 	if strings.TrimSuffix(r.URL.Path, "/") == managementPrefix+"usage-queue" {
-		writeJSONError(w, http.StatusForbidden,
+		writeJSONError(w, http.StatusForbidden, "reserved",
 			"usage-queue is reserved for the cpam collector: reading it here would take usage records away from the store; read usage from the cpam API instead")
 		return nil
 	}
 	return m.proxy.ServeHTTP(w, r, next)
 }
 
-// authorized reports whether the request carries the admin key.
-func (m *Management) authorized(r *http.Request) bool {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), m.adminKey) == 1
-}
-
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
+// writeJSONError answers {"error": msg, "code": code}, like the API.
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg, "code": code})
 }
 
 // Interface guards.

@@ -29,7 +29,9 @@ type App struct {
 	CPA []*Upstream `json:"cpa,omitempty"`
 
 	// AdminKey is the key that unlocks the panel and the usage API. Write it
-	// as a placeholder ({env.CPAM_ADMIN_KEY}); at least 16 characters.
+	// as a placeholder ({env.CPAM_ADMIN_KEY}); at least 16 characters. It is
+	// kept in memory only. When empty, the first start generates a key,
+	// logs it once and stores only its argon2id hash in the database.
 	AdminKey string `json:"admin_key,omitempty"`
 
 	// Database is the SQLite file. Default: cpam/cpam.db under Caddy's data

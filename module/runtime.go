@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/cpam-caddy/cpam/api"
 	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/store"
 )
@@ -21,6 +22,7 @@ import (
 // settings) and is destroyed when the last config using it is cleaned up.
 type Runtime struct {
 	store      *store.Store
+	auth       *api.Auth
 	instanceID string
 	startedAt  time.Time
 
@@ -43,6 +45,7 @@ func newRuntime(ctx context.Context, path string) (*Runtime, error) {
 		return nil, fmt.Errorf("generating instance id: %w", err)
 	}
 	rt := &Runtime{store: st, instanceID: hex.EncodeToString(id), startedAt: time.Now().UTC()}
+	rt.auth = api.NewAuth(api.AuthOptions{Store: st, Logger: caddy.Log().Named("cpam.auth")})
 	runtimesOpened.Add(1)
 	return rt, nil
 }
@@ -53,6 +56,10 @@ var runtimesOpened atomic.Int64
 
 // Store returns the database.
 func (rt *Runtime) Store() *store.Store { return rt.store }
+
+// Auth authenticates the API and the management proxy. It is shared by all
+// handlers and configurations, so failed-attempt counts survive reloads.
+func (rt *Runtime) Auth() *api.Auth { return rt.auth }
 
 // InstanceID identifies this Runtime; it stays the same across reloads.
 func (rt *Runtime) InstanceID() string { return rt.instanceID }
@@ -76,6 +83,10 @@ func (rt *Runtime) apply(s *Settings) error {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	logger := caddy.Log().Named("cpam")
+	if err := ensureAdminKey(context.Background(), rt.store, s, logger); err != nil {
+		return err
+	}
+	rt.auth.SetConfig(authConfig(s))
 	if rt.collection == nil {
 		col, err := startCollection(rt.store, logger.Named("ingest"), nil)
 		if err != nil {

@@ -353,3 +353,14 @@ func (s *Store) CredentialHealths(ctx context.Context, upstream string) ([]Crede
 	}
 	return out, nil
 }
+
+// DeleteAllSessions removes every session (admin key rotation signs
+// everybody out).
+func (s *Store) DeleteAllSessions(ctx context.Context) error {
+	return s.do(ctx, func(w *writer) error {
+		if _, err := w.exec("DELETE FROM sessions"); err != nil {
+			return fmt.Errorf("store: deleting all sessions: %w", err)
+		}
+		return nil
+	})
+}
