@@ -20,6 +20,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/cpasim"
 )
 
@@ -156,6 +157,25 @@ func chat(t *testing.T, simURL string, n int) {
 	}
 }
 
+// collectorStatus reads the single collector's status from /cpam/status.
+func collectorStatus(t *testing.T, port int, adminKey string) collector.Status {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/cpam/status", port), nil)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Collectors []collector.Status `json:"collectors"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Collectors) != 1 {
+		t.Fatalf("/cpam/status: %d", resp.StatusCode)
+	}
+	return body.Collectors[0]
+}
+
 func countEvents(t *testing.T, path string) int64 {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
@@ -193,6 +213,7 @@ func TestKilledWhileTheDatabaseIsLocked(t *testing.T) {
 		cpa %s {
 			management_key {env.E2E_MANAGEMENT_KEY}
 		}
+		admin_key {env.E2E_ADMIN_KEY}
 		database %s
 	}
 }
@@ -204,7 +225,8 @@ http://127.0.0.1:%d {
 	if err := os.WriteFile(caddyfile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"E2E_MANAGEMENT_KEY=" + key, "XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
+	const adminKey = "e2e-admin-key-0123456789"
+	env := []string{"E2E_MANAGEMENT_KEY=" + key, "E2E_ADMIN_KEY=" + adminKey, "XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
 	runCaddy := func() *process {
 		p := start(t, dir, "caddy", env, "run", "--config", caddyfile, "--adapter", "caddyfile")
 		health := fmt.Sprintf("http://127.0.0.1:%d/cpam/health", sitePort)
@@ -237,7 +259,12 @@ http://127.0.0.1:%d {
 		st := delivery(t, simURL)
 		return st.Published == st.Produced && st.Queued == 0
 	})
-	time.Sleep(time.Second) // let Caddy read them off the socket into its spool
+	// Records CPA wrote to the socket are only safe once Caddy has read them
+	// into its spool; a kill before that loses them in the kernel's buffer.
+	waitFor(t, "the records in Caddy's spool", func() bool {
+		st := collectorStatus(t, sitePort, adminKey)
+		return st.Received == 250 && st.SpoolDepth == 150
+	})
 	if n := countEvents(t, db); n != 100 {
 		t.Fatalf("%d events stored while the database was locked", n)
 	}
@@ -250,10 +277,18 @@ http://127.0.0.1:%d {
 	conn.Close()
 
 	runCaddy()
-	waitFor(t, "every record after the restart", func() bool {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		st := delivery(t, simURL)
-		return st.Subscriptions == 2 && countEvents(t, db) == st.Deliverable()
-	})
+		n := countEvents(t, db)
+		if st.Subscriptions == 2 && n == st.Deliverable() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart: stored %d, CPA could deliver %d (%+v)", n, st.Deliverable(), st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	st := delivery(t, simURL)
 	if got := countEvents(t, db); got != 290 || st.Deliverable() != 290 {
 		t.Errorf("stored %d, CPA could deliver %d (%+v); want 290 of each", got, st.Deliverable(), st)

@@ -28,8 +28,23 @@ type Filter struct {
 	AuthIndexes []string
 	APIKeys     []string // key hashes
 	Endpoints   []string
+	// Aliases are the model names clients asked for.
+	Aliases []string
 	// Failed, when set, keeps only failed (true) or successful (false) attempts.
 	Failed *bool
+
+	// MinLatencyMS, when > 0, keeps attempts that took at least that long.
+	// Events only: rollup queries refuse it.
+	MinLatencyMS int64
+	// Query, when not blank, keeps events whose request id, model, alias,
+	// auth_index or account (label, email, provider, project, file name)
+	// contains it, ignoring case. Events only: rollup queries refuse it.
+	Query string
+}
+
+// eventsOnly reports whether f uses a condition the rollups cannot answer.
+func (f *Filter) eventsOnly() bool {
+	return f.MinLatencyMS > 0 || strings.TrimSpace(f.Query) != ""
 }
 
 // Summary aggregates attempts. Percentiles are estimated from the rollup
@@ -146,6 +161,7 @@ func filterDims(f *Filter) []struct {
 		{"auth_index", kAuthIndex, f.AuthIndexes},
 		{"api_key", kAPIKey, f.APIKeys},
 		{"endpoint", kEndpoint, f.Endpoints},
+		{"alias", kModel, f.Aliases},
 	}
 }
 
@@ -154,6 +170,9 @@ func filterDims(f *Filter) []struct {
 // qualifies event columns.
 func (s *Store) buildWhere(ctx context.Context, f Filter, rollup bool, prefix string) (*where, error) {
 	w := &where{}
+	if rollup && f.eventsOnly() {
+		return nil, errors.New("store: minimum latency and text search apply to events only, not to rollup queries")
+	}
 	if rollup {
 		if !f.From.IsZero() {
 			w.add("bucket >= ?", f.From.Unix())
@@ -198,7 +217,52 @@ func (s *Store) buildWhere(ctx context.Context, f Filter, rollup bool, prefix st
 			w.add("("+prefix+"flags & 1) = ?", v)
 		}
 	}
+	if f.MinLatencyMS > 0 {
+		w.add(prefix+"latency_ms >= ?", f.MinLatencyMS)
+	}
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		addTextSearch(w, prefix, q)
+	}
 	return w, nil
+}
+
+// accountText is the searchable text of a kAccount dict value (JSON of
+// accountJSON): its fields, not its keys.
+const accountText = "lower(coalesce(json_extract(value,'$.l'),'')||char(10)||coalesce(json_extract(value,'$.e'),'')||char(10)||" +
+	"coalesce(json_extract(value,'$.p'),'')||char(10)||coalesce(json_extract(value,'$.j'),'')||char(10)||coalesce(json_extract(value,'$.f'),''))"
+
+// addTextSearch adds the condition of Filter.Query (q lowercased) on event
+// columns. Dictionary matches are found by subqueries on dict, so the event
+// scan stays on the time index; request ids stored as integers are matched
+// on their 8-hex form.
+func addTextSearch(w *where, prefix, q string) {
+	dictMatch := func(kind dictKind, expr string) string {
+		return fmt.Sprintf("(SELECT id FROM dict WHERE kind = %d AND instr(%s, ?) > 0)", kind, expr)
+	}
+	conds := []string{
+		prefix + "model IN " + dictMatch(kModel, "lower(value)"),
+		prefix + "alias IN " + dictMatch(kModel, "lower(value)"),
+		prefix + "auth_index IN " + dictMatch(kAuthIndex, "lower(value)"),
+		prefix + "account IN " + dictMatch(kAccount, accountText),
+		"-" + prefix + "request_id IN " + dictMatch(kRequestID, "lower(value)"),
+	}
+	args := []any{q, q, q, q, q}
+	if isHex(q) && len(q) <= 8 {
+		conds = append(conds, "("+prefix+"request_id >= 0 AND instr(printf('%08x', "+prefix+"request_id), ?) > 0)")
+		args = append(args, q)
+	}
+	w.add("("+strings.Join(conds, " OR ")+")", args...)
+}
+
+// isHex reports whether s is made of lowercase hex digits only.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Summary aggregates the attempts matching f from the rollups.

@@ -1,0 +1,135 @@
+package api
+
+import (
+	_ "embed" // the OpenAPI document
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/cpam-caddy/cpam/collector"
+	"github.com/cpam-caddy/cpam/internal/version"
+	"github.com/cpam-caddy/cpam/store"
+)
+
+// openAPIDoc is the OpenAPI 3.0 description of every API route, served by
+// GET /api/v1/openapi.json.
+//
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// openAPI answers GET /api/v1/openapi.json.
+func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request, _ *query) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(openAPIDoc)
+	return nil
+}
+
+// databaseJSON describes the database file.
+type databaseJSON struct {
+	Path string `json:"path"`
+	// SizeBytes is FileBytes + WALBytes.
+	SizeBytes     int64 `json:"sizeBytes"`
+	FileBytes     int64 `json:"fileBytes"`
+	WALBytes      int64 `json:"walBytes"`
+	SchemaVersion int   `json:"schemaVersion"`
+}
+
+// warningJSON is one collector warning, lifted to the top of /status.
+type warningJSON struct {
+	Upstream string `json:"upstream"`
+	Message  string `json:"message"`
+}
+
+// statusJSON is the answer of GET /status.
+type statusJSON struct {
+	Service    string             `json:"service"`
+	Version    string             `json:"version"`
+	Time       time.Time          `json:"time"`
+	Database   *databaseJSON      `json:"database"`
+	Collectors []collector.Status `json:"collectors"`
+	Warnings   []warningJSON      `json:"warnings"`
+}
+
+// status answers GET /status: version, database file and collectors.
+func (h *Handler) status(w http.ResponseWriter, r *http.Request, _ *query) error {
+	out := statusJSON{Service: "caddy-cpam", Version: version.String(), Time: timeNow().UTC(),
+		Collectors: []collector.Status{}, Warnings: []warningJSON{}}
+	if h.opts.Backend != nil {
+		if s := h.opts.Backend.Store(); s != nil {
+			db, err := databaseView(s)
+			if err != nil {
+				return err
+			}
+			out.Database = db
+		}
+		if cs := h.opts.Backend.CollectorStatus(); cs != nil {
+			out.Collectors = cs
+		}
+	}
+	for _, c := range out.Collectors {
+		for _, msg := range collectorWarnings(c) {
+			out.Warnings = append(out.Warnings, warningJSON{Upstream: c.Upstream, Message: msg})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// collectorWarnings lists the warnings of c once each: its Warnings, the
+// loss and restart warnings (normally already among them), and the
+// conditions that stop collection or storage.
+func collectorWarnings(c collector.Status) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range c.Warnings {
+		add(s)
+	}
+	add(c.LossWarning)
+	add(c.RestartWarning)
+	if c.Stopped {
+		msg := "collection stopped; fix the upstream configuration and reload Caddy"
+		if c.LastError != "" {
+			msg = "collection stopped (" + c.LastError + "); fix the upstream configuration and reload Caddy"
+		}
+		add(msg)
+	}
+	if c.IngestError != "" {
+		add("storing events fails: " + c.IngestError)
+	}
+	return out
+}
+
+// databaseView reports the database file and its WAL sizes.
+func databaseView(s *store.Store) (*databaseJSON, error) {
+	db := &databaseJSON{Path: s.Path(), SchemaVersion: store.SchemaVersion}
+	size := func(p string) (int64, error) {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("status: reading the size of %s: %w", p, err)
+		}
+		return fi.Size(), nil
+	}
+	var err error
+	if db.FileBytes, err = size(db.Path); err != nil {
+		return nil, err
+	}
+	if db.WALBytes, err = size(db.Path + "-wal"); err != nil {
+		return nil, err
+	}
+	db.SizeBytes = db.FileBytes + db.WALBytes
+	return db, nil
+}
