@@ -74,6 +74,8 @@ func (f *faults) getLatency() time.Duration {
 // DropConnections closes every open connection, HTTP and RESP alike, and
 // returns how many were closed. The listener keeps accepting.
 func (s *Server) DropConnections() int {
+	s.popMu.Lock()
+	defer s.popMu.Unlock()
 	return s.conns.closeAll()
 }
 
@@ -89,6 +91,8 @@ func (s *Server) StallSubscribers(stall bool) { s.faults.setStalled(stall) }
 // bans and the request counters are lost and every connection and
 // subscriber is closed.
 func (s *Server) Restart() {
+	s.popMu.Lock()
+	defer s.popMu.Unlock()
 	s.queue.clear()
 	s.guard.reset()
 	s.state.ResetRuntime()

@@ -149,6 +149,9 @@ func (s *Server) serveUsageQueue(w http.ResponseWriter, r *http.Request) {
 		}
 		count = n
 	}
+	// A pop and its reply are one step for DropConnections (see popMu).
+	s.popMu.RLock()
+	defer s.popMu.RUnlock()
 	items := s.queue.pop(count)
 	var buf bytes.Buffer
 	buf.WriteByte('[')
@@ -162,6 +165,9 @@ func (s *Server) serveUsageQueue(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // writeJSON writes v like gin's c.JSON: compact, no trailing newline.

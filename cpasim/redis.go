@@ -145,18 +145,24 @@ func (ss *respSession) pop(cmd string, args []string) bool {
 	if args[0] != ChannelUsage {
 		return ss.reply(ss.w.errorLine("ERR unsupported channel '" + args[0] + "'"))
 	}
-	if len(args) == 1 {
-		items := ss.s.queue.pop(1)
-		if len(items) == 0 {
-			return ss.reply(ss.w.nilBulk())
+	n := 1
+	if len(args) == 2 {
+		var err error
+		if n, err = strconv.Atoi(args[1]); err != nil || n <= 0 {
+			return ss.reply(ss.w.errorLine("ERR value is not an integer or out of range"))
 		}
-		return ss.reply(ss.w.bulk(items[0]))
 	}
-	n, err := strconv.Atoi(args[1])
-	if err != nil || n <= 0 {
-		return ss.reply(ss.w.errorLine("ERR value is not an integer or out of range"))
+	// A pop and its reply are one step for DropConnections (see popMu).
+	ss.s.popMu.RLock()
+	defer ss.s.popMu.RUnlock()
+	items := ss.s.queue.pop(n)
+	if len(args) == 2 {
+		return ss.reply(ss.w.bulkArray(items))
 	}
-	return ss.reply(ss.w.bulkArray(ss.s.queue.pop(n)))
+	if len(items) == 0 {
+		return ss.reply(ss.w.nilBulk())
+	}
+	return ss.reply(ss.w.bulk(items[0]))
 }
 
 func (ss *respSession) subscribe(args []string) bool {

@@ -110,6 +110,14 @@ type Server struct {
 	disp   *dispatcher
 	faults faults
 
+	// popMu makes a queue pop and the write of its reply one step for the
+	// faults that close connections (read-locked by pops, write-locked by
+	// DropConnections and Restart). CPA's pops are destructive, so a reply
+	// cut off in flight loses records no consumer could have saved; the
+	// simulated faults model failures between replies, so tests can demand
+	// that a collector loses nothing it could have kept.
+	popMu sync.RWMutex
+
 	// Delivery counters (see DeliveryStats).
 	produced, published, lost, discarded atomic.Int64
 	conns                                connSet

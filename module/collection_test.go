@@ -118,9 +118,19 @@ func emitRecords(t *testing.T, sim *cpasim.Server, n int) {
 // the queue is empty, then checks nothing was stored twice.
 func waitAllStored(t *testing.T, p *pipeline, sim *cpasim.Server) cpasim.DeliveryStats {
 	t.Helper()
-	waitFor(t, "every deliverable record in the database", 30*time.Second, func() bool {
-		return sim.QueueLen() == 0 && p.stored(t) == sim.DeliveryStats().Deliverable() && p.col.spool.Depth() == 0
-	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := sim.DeliveryStats()
+		stored := p.stored(t)
+		if sim.QueueLen() == 0 && stored == st.Deliverable() && p.col.spool.Depth() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored %d, CPA could deliver %d, queue %d, spool %d, collector %+v, delivery %+v",
+				stored, st.Deliverable(), sim.QueueLen(), p.col.spool.Depth(), p.status(t), st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if s := p.status(t); s.DeadLetters != 0 {
 		t.Errorf("%d dead letters", s.DeadLetters)
 	}
