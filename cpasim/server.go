@@ -423,6 +423,8 @@ type DeliveryStats struct {
 	Cleared int64 `json:"cleared"`
 	// Subscriptions counts SUBSCRIBE usage commands accepted.
 	Subscriptions int64 `json:"subscriptions"`
+	// Subscribers is the number of usage subscribers attached now.
+	Subscribers int64 `json:"subscribers"`
 }
 
 // Deliverable is what a consumer could have received: every record
@@ -435,11 +437,13 @@ func (d DeliveryStats) Deliverable() int64 {
 func (s *Server) DeliveryStats() DeliveryStats {
 	s.hub.mu.Lock()
 	subs := s.hub.usageSubscriptions
+	attached := int64(len(s.hub.subs[ChannelUsage]))
 	s.hub.mu.Unlock()
 	s.queue.mu.Lock()
 	defer s.queue.mu.Unlock()
 	return DeliveryStats{
 		Subscriptions: subs,
+		Subscribers:   attached,
 		Produced:      s.produced.Load(), Published: s.published.Load(), Lost: s.lost.Load(), Discarded: s.discarded.Load(),
 		Queued: s.queue.queued, Popped: s.queue.popped, Expired: s.queue.expired, Cleared: s.queue.cleared,
 	}

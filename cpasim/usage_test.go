@@ -276,7 +276,7 @@ func TestDeliveryStats(t *testing.T) {
 	syncServer(t, s)
 
 	got := s.DeliveryStats()
-	want := DeliveryStats{Produced: 14, Published: 4, Queued: 10, Popped: 5, Expired: 3, Cleared: 2, Subscriptions: 1}
+	want := DeliveryStats{Produced: 14, Published: 4, Queued: 10, Popped: 5, Expired: 3, Cleared: 2, Subscriptions: 1, Subscribers: 1}
 	if got != want {
 		t.Errorf("DeliveryStats = %+v, want %+v", got, want)
 	}

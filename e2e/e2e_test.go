@@ -270,6 +270,9 @@ http://127.0.0.1:%d {
 	}
 
 	caddy.kill(t)
+	// Until CPA notices the dead subscriber it still writes to it (the
+	// kernel accepts the bytes), and those records are lost by CPA itself.
+	waitFor(t, "CPA to drop the dead subscriber", func() bool { return delivery(t, simURL).Subscribers == 0 })
 	chat(t, simURL, 40) // queued by CPA while nobody is subscribed
 	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
