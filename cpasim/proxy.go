@@ -300,7 +300,7 @@ func (s *Server) submitRecord(m *requestMeta, c mgmt.Credential, a *attempt, end
 		rec.Fail.Body = a.body
 		rec.Tokens = Tokens{CacheReadTokensPresent: true}
 	} else {
-		rec.Tokens = a.usage.Tokens()
+		rec.Tokens = a.usage.TokensFor(ProviderFamily(rec.Provider))
 	}
 	rec.TokenBreakdown = BuildBreakdown(ProviderFamily(rec.Provider), rec.Tokens)
 	s.submitEncoded(rec)

@@ -247,6 +247,27 @@ var DefaultUsage = Usage{PromptTokens: 12, CachedTokens: 4, CompletionTokens: 7,
 // Tokens converts an OpenAI-style usage block into a record's flat
 // counters, filling total_tokens from the breakdown when it is missing.
 func (u Usage) Tokens() Tokens {
+	return u.TokensFor(FamilySubset)
+}
+
+// TokensFor converts the upstream usage into the legacy counters the way a
+// provider of family f reports them: OpenAI-style providers count cache
+// reads inside input and reasoning inside output; Claude reports every
+// bucket apart; the Gemini family counts cache inside input but reasoning
+// apart from output. BuildBreakdown of the result is always consistent.
+func (u Usage) TokensFor(f Family) Tokens {
+	t := u.subsetTokens()
+	switch f {
+	case FamilyIndependent:
+		t.InputTokens = u.PromptTokens - u.CachedTokens
+		t.OutputTokens = u.CompletionTokens - u.ReasoningTokens
+	case FamilySeparateReasoning:
+		t.OutputTokens = u.CompletionTokens - u.ReasoningTokens
+	}
+	return t
+}
+
+func (u Usage) subsetTokens() Tokens {
 	t := Tokens{
 		InputTokens:            u.PromptTokens,
 		OutputTokens:           u.CompletionTokens,

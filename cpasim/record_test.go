@@ -86,3 +86,16 @@ func TestRecordTimestampFormat(t *testing.T) {
 		t.Fatalf("empty access_token_sha256 must be omitted")
 	}
 }
+
+// TestRecordsAreConsistentForEveryFamily: whatever provider serves a
+// request, its record's breakdown is complete and holds the same buckets.
+func TestRecordsAreConsistentForEveryFamily(t *testing.T) {
+	u := DefaultUsage
+	for _, provider := range []string{"openai-compatible-mock", "codex", "claude", "gemini-cli", "antigravity"} {
+		b := BuildBreakdown(ProviderFamily(provider), u.TokensFor(ProviderFamily(provider)))
+		if b.Quality != QualityComplete || b.TotalTokens != 19 || b.Input.UncachedTokens != 8 || b.Input.CacheReadTokens != 4 ||
+			b.Output.NonReasoningTokens != 5 || b.Output.ReasoningTokens != 2 || b.UnclassifiedTokens != 0 {
+			t.Errorf("%s: breakdown %+v", provider, b)
+		}
+	}
+}
