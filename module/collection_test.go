@@ -150,8 +150,12 @@ func TestPipelineUnderFaults(t *testing.T) {
 		p.inFlight += 20 / 5 // see waitAllStored
 		for range 20 {
 			time.Sleep(30 * time.Millisecond)
+			before := sim.DeliveryStats().Subscriptions
 			sim.DropConnections()
-			waitFor(t, "resubscription", 10*time.Second, func() bool { return sim.Subscribers("usage") == 1 })
+			waitFor(t, "resubscription", 10*time.Second, func() bool {
+				st := sim.DeliveryStats()
+				return st.Subscriptions > before && st.Subscribers == 1
+			})
 		}
 		if _, err := stop(); err != nil {
 			t.Fatal(err)
