@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/cpam-caddy/cpam/cpasim"
+	"github.com/cpam-caddy/cpam/cpasim/simtest"
 )
 
 // Ports of this package's in-process Caddy; other test packages must use
@@ -35,13 +36,7 @@ const (
 // startSimulator runs a CPA simulator on loopback for one test.
 func startSimulator(t *testing.T) *cpasim.Server {
 	t.Helper()
-	sim, err := cpasim.New(cpasim.Options{ManagementKey: testManagementKey, AuthDelay: -1})
-	if err != nil {
-		t.Fatalf("starting the CPA simulator: %v", err)
-	}
-	sim.Start()
-	t.Cleanup(func() { _ = sim.Close() })
-	return sim
+	return simtest.Start(t, testManagementKey, nil)
 }
 
 // siteConfig is the Caddyfile under test: the DESIGN's single-domain layout

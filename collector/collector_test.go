@@ -13,24 +13,14 @@ import (
 	"time"
 
 	"github.com/cpam-caddy/cpam/cpasim"
+	"github.com/cpam-caddy/cpam/cpasim/simtest"
 )
 
 const simKey = "collector-test-key"
 
 func startSim(t *testing.T, mut func(*cpasim.Options)) *cpasim.Server {
 	t.Helper()
-	opts := cpasim.Options{ManagementKey: simKey, AuthDelay: -1}
-	opts.Management.ReloadDelay = 0
-	if mut != nil {
-		mut(&opts)
-	}
-	sim, err := cpasim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.Start()
-	t.Cleanup(func() { _ = sim.Close() })
-	return sim
+	return simtest.Start(t, simKey, mut)
 }
 
 // countingSink records what the collector hands over.

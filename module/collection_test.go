@@ -17,6 +17,7 @@ import (
 
 	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/cpasim"
+	"github.com/cpam-caddy/cpam/cpasim/simtest"
 	"github.com/cpam-caddy/cpam/store"
 )
 
@@ -28,14 +29,7 @@ const pipelineKey = "pipeline-test-key"
 
 func startPipelineSim(t *testing.T) *cpasim.Server {
 	t.Helper()
-	opts := cpasim.Options{ManagementKey: pipelineKey, AuthDelay: -1}
-	sim, err := cpasim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.Start()
-	t.Cleanup(func() { _ = sim.Close() })
-	return sim
+	return simtest.Start(t, pipelineKey, nil)
 }
 
 type pipeline struct {
