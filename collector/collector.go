@@ -8,7 +8,6 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -427,7 +426,7 @@ func (c *Collector) drainHTTP(ctx context.Context) error {
 			return err
 		}
 		for _, r := range recs {
-			if err := c.accept(ctx, unquoteRecord(r)); err != nil {
+			if err := c.accept(ctx, r); err != nil {
 				return err
 			}
 		}
@@ -435,18 +434,6 @@ func (c *Collector) drainHTTP(ctx context.Context) error {
 			return nil
 		}
 	}
-}
-
-// unquoteRecord turns a queue element that is a JSON string into its
-// content; objects pass unchanged.
-func unquoteRecord(r []byte) []byte {
-	if len(r) > 0 && r[0] == '"' {
-		var s string
-		if err := json.Unmarshal(r, &s); err == nil {
-			return []byte(s)
-		}
-	}
-	return r
 }
 
 // pollLoop pops the queue every poll interval, over RESP or HTTP.

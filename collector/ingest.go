@@ -41,10 +41,9 @@ type Ingester struct {
 	logger *zap.Logger
 	now    func() time.Time
 
-	mu       sync.Mutex
-	counts   map[string]*ingestCounts
-	lastErr  error
-	failures int64
+	mu      sync.Mutex
+	counts  map[string]*ingestCounts
+	lastErr error
 }
 
 type ingestCounts struct {
@@ -146,9 +145,6 @@ func (in *Ingester) commit(ctx context.Context, b store.Batch) (store.CommitResu
 			return res, false
 		}
 		in.setErr(err)
-		in.mu.Lock()
-		in.failures++
-		in.mu.Unlock()
 		in.logger.Error("committing usage failed; the records stay in the spool and will be retried", zap.Error(err), zap.Int("events", len(b.Events)))
 		if !sleep(ctx, backoff(n)) {
 			return res, false

@@ -32,7 +32,6 @@ type collection struct {
 	spool  *collector.Spool
 	attr   *collector.Attribution
 	ingest *collector.Ingester
-	norm   *usage.Normalizer
 
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -83,7 +82,7 @@ func startCollection(st *store.Store, logger *zap.Logger, wrap func(collector.Co
 		return nil, err
 	}
 	c := &collection{
-		store: st, spool: spool, attr: attr, norm: norm,
+		store: st, spool: spool, attr: attr,
 		ingestDone: make(chan struct{}),
 		maintDone:  make(chan struct{}),
 		drainWait:  ingestDrainWait,

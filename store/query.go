@@ -17,9 +17,9 @@ import (
 // Filter selects events or rollup rows. Empty lists and zero times do not
 // filter. Lists match any of their values (API keys by hash).
 //
-// Queries served from rollups (Summary, TimeSeries, Breakdown, Distinct,
-// Totals) count whole 15-minute buckets: those whose start lies in
-// [From, To). Events and RecentFailures use the exact times.
+// Queries served from rollups (Summary, TimeSeries, Breakdown and
+// Distinct) count whole 15-minute buckets: those whose start lies in
+// [From, To). Events, RecentFailures and CountEvents use the exact times.
 type Filter struct {
 	From, To    time.Time
 	Upstreams   []string
@@ -542,69 +542,6 @@ func (s *Store) Distinct(ctx context.Context, dim string, f Filter) ([]string, e
 		}
 	}
 	sort.Strings(out)
-	return out, nil
-}
-
-// Totals returns the attempts stored for upstream in [from, to) (whole
-// 15-minute buckets, see Filter); zero times do not bound.
-func (s *Store) Totals(ctx context.Context, upstream string, from, to time.Time) (attempts int, err error) {
-	m, err := s.TotalsByAuthIndex(ctx, upstream, from, to)
-	if err != nil {
-		return 0, err
-	}
-	for _, t := range m {
-		attempts += int(t.Attempts)
-	}
-	return attempts, nil
-}
-
-// CredentialTotals counts the attempts of one credential.
-type CredentialTotals struct {
-	Attempts, Failed int64
-}
-
-// TotalsByAuthIndex returns the attempts stored for upstream in [from, to)
-// per auth_index, for comparison with CPA's own per-credential counters.
-func (s *Store) TotalsByAuthIndex(ctx context.Context, upstream string, from, to time.Time) (map[string]CredentialTotals, error) {
-	w, err := s.buildWhere(ctx, Filter{From: from, To: to, Upstreams: []string{upstream}}, true, "")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.rdb.QueryContext(ctx,
-		"SELECT auth_index, SUM(attempts), SUM(failed*attempts) FROM rollup_15m"+w.sql()+" GROUP BY auth_index", w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: totals: %w", err)
-	}
-	type r struct {
-		id int64
-		t  CredentialTotals
-	}
-	var rs []r
-	for rows.Next() {
-		var x r
-		if err := rows.Scan(&x.id, &x.t.Attempts, &x.t.Failed); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: totals: %w", err)
-		}
-		rs = append(rs, x)
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return nil, fmt.Errorf("store: totals: %w", err)
-	}
-	names, err := s.dimNames(ctx, "auth_index", func(yield func(int64)) {
-		for _, x := range rs {
-			yield(x.id)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]CredentialTotals, len(rs))
-	for _, x := range rs {
-		out[names[x.id].value] = x.t
-	}
 	return out, nil
 }
 
