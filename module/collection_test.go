@@ -228,15 +228,21 @@ func TestPipelineSurvivesFailingCommits(t *testing.T) {
 	if got := p.stored(t); got != 0 {
 		t.Fatalf("%d records stored while commits fail", got)
 	}
-	if d := p.col.spool.Depth(); d != 300 {
-		t.Errorf("spool holds %d records while the database fails, want 300", d)
+	// Everything CPA delivered waits in the spool. (A burst of 300 can
+	// overflow CPA's 256-message buffer; CPA then loses one record and
+	// queues the rest, which the collector drains.)
+	waitFor(t, "every record in the spool", 10*time.Second, func() bool {
+		return sim.QueueLen() == 0 && p.col.spool.Depth() == sim.DeliveryStats().Deliverable()
+	})
+	if got := p.stored(t); got != 0 {
+		t.Fatalf("%d records stored while commits fail", got)
 	}
 	// Records keep arriving while the database is down.
 	emitRecords(t, sim, 200)
 	fc.failing.Store(false)
-	waitAllStored(t, p, sim)
-	if p.stored(t) != 500 {
-		t.Errorf("stored %d, want 500", p.stored(t))
+	st := waitAllStored(t, p, sim)
+	if st.Produced != 500 || p.stored(t) != st.Deliverable() || st.Deliverable() < 499 {
+		t.Errorf("stored %d of %d produced (%+v)", p.stored(t), st.Produced, st)
 	}
 }
 
