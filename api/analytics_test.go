@@ -25,8 +25,10 @@ var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 // fakeBackend serves a real store and canned collector statuses.
 type fakeBackend struct {
-	s  *store.Store
-	cs []collector.Status
+	s             *store.Store
+	cs            []collector.Status
+	norm          *usage.Normalizer
+	pricesChanged int
 }
 
 func (b *fakeBackend) Ping(ctx context.Context) error { return b.s.Ping(ctx) }
@@ -35,6 +37,11 @@ func (b *fakeBackend) Info() ServiceInfo {
 }
 func (b *fakeBackend) Store() *store.Store                 { return b.s }
 func (b *fakeBackend) CollectorStatus() []collector.Status { return b.cs }
+func (b *fakeBackend) Normalizer() *usage.Normalizer       { return b.norm }
+func (b *fakeBackend) PricesChanged(ctx context.Context) error {
+	b.pricesChanged++
+	return nil
+}
 
 // openStore opens a fresh store in a temporary directory.
 func openStore(t testing.TB) *store.Store {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/store"
+	"github.com/cpam-caddy/cpam/usage"
 )
 
 // Backend is what the API reads from the running service.
@@ -24,6 +25,13 @@ type Backend interface {
 	Store() *store.Store
 	// CollectorStatus reports every CPA upstream's collector.
 	CollectorStatus() []collector.Status
+	// Normalizer hashes client API keys and normalises imported records
+	// exactly as the collector does; nil while usage collection is not
+	// running.
+	Normalizer() *usage.Normalizer
+	// PricesChanged rebuilds the price book new events are costed with
+	// from the prices stored in the database.
+	PricesChanged(ctx context.Context) error
 }
 
 // ServiceInfo is the public description of the running service, answered
@@ -54,7 +62,35 @@ type Options struct {
 	Auth *Auth
 	// CORSOrigins lists the browser origins allowed to call the API.
 	CORSOrigins []string
+	// QueryLimit caps the events /v0/management/usage lists in detail.
+	// Default DefaultQueryLimit.
+	QueryLimit int
+	// MaxImportSize is the largest /v0/management/usage/import body in
+	// bytes; larger bodies get 413. Default DefaultMaxImportSize.
+	MaxImportSize int64
+	// PriceSources are the catalogues /v0/management/model-prices/sync
+	// reads, in priority order.
+	PriceSources []PriceSource
+	// HTTPClient downloads price catalogues. Default: a client with
+	// priceFetchTimeout.
+	HTTPClient *http.Client
+	// ObserveQuery, when set, receives how long each authenticated request
+	// took, by route pattern (for the query latency metric).
+	ObserveQuery func(route string, d time.Duration)
 }
+
+// PriceSource is one catalogue of the model price sync: Name is
+// "models.dev", "litellm" or "openrouter".
+type PriceSource struct {
+	Name string
+	URL  string
+}
+
+// Defaults of Options.
+const (
+	DefaultQueryLimit    = 50000
+	DefaultMaxImportSize = 256 << 20
+)
 
 // Handler serves the API.
 type Handler struct {
@@ -65,11 +101,21 @@ type Handler struct {
 
 // New returns the API handler.
 func New(opts Options) *Handler {
+	if opts.QueryLimit <= 0 {
+		opts.QueryLimit = DefaultQueryLimit
+	}
+	if opts.MaxImportSize <= 0 {
+		opts.MaxImportSize = DefaultMaxImportSize
+	}
 	h := &Handler{opts: opts, public: http.NewServeMux(), mux: http.NewServeMux()}
 	h.public.HandleFunc("GET /health", h.health)
 	h.public.HandleFunc("GET /usage-service/info", h.info)
 	h.authRoutes(h.public, h.mux)
 	h.analyticsRoutes(h.mux)
+	h.compatRoutes(h.mux)
+	h.priceRoutes(h.mux)
+	h.aliasRoutes(h.mux)
+	h.liveRoutes(h.mux)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API route: "+r.URL.Path)
 	})

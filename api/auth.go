@@ -75,6 +75,9 @@ type AuthConfig struct {
 	// CPAKeys are the management keys of the configured CPA upstreams; the
 	// API (not the management proxy) accepts them as bearer tokens.
 	CPAKeys []string
+	// SessionTTL is the sliding lifetime of a session; zero keeps the
+	// AuthOptions value.
+	SessionTTL time.Duration
 }
 
 // Auth authenticates API and management-proxy requests: session cookies,
@@ -101,6 +104,7 @@ type authConfig struct {
 	adminKey [sha256.Size]byte
 	hasAdmin bool
 	cpaKeys  [][sha256.Size]byte
+	ttl      time.Duration
 }
 
 // verifiedKey remembers a bearer key that matched the stored hash.
@@ -136,7 +140,7 @@ func NewAuth(opts AuthOptions) *Auth {
 
 // SetConfig swaps in the keys of the configuration now in force.
 func (a *Auth) SetConfig(c AuthConfig) {
-	cfg := &authConfig{}
+	cfg := &authConfig{ttl: c.SessionTTL}
 	if c.AdminKey != "" {
 		cfg.adminKey, cfg.hasAdmin = sha256.Sum256([]byte(c.AdminKey)), true
 	}
@@ -363,11 +367,12 @@ func (a *Auth) checkSession(ctx context.Context, w http.ResponseWriter, id strin
 	}
 	expires := ss.Expires
 	if now.Sub(ss.LastSeen) >= sessionTouchEvery {
-		expires = now.Add(a.ttl)
+		ttl := a.sessionTTL()
+		expires = now.Add(ttl)
 		if err := a.store.TouchSession(ctx, h, now, expires); err != nil {
 			return Identity{}, false, fmt.Errorf("extending a session: %w", err)
 		}
-		setSessionCookie(w, id, a.ttl)
+		setSessionCookie(w, id, ttl)
 	}
 	return Identity{Via: ViaSession, ExpiresAt: expires, sessionHash: h}, true, nil
 }
@@ -379,12 +384,21 @@ func (a *Auth) newSession(ctx context.Context, w http.ResponseWriter, now time.T
 		return time.Time{}, fmt.Errorf("generating a session id: %w", err)
 	}
 	id := base64.RawURLEncoding.EncodeToString(raw)
-	expires := now.Add(a.ttl)
+	ttl := a.sessionTTL()
+	expires := now.Add(ttl)
 	if err := a.store.PutSession(ctx, store.Session{IDHash: sessionHash(id), Created: now, Expires: expires, LastSeen: now}); err != nil {
 		return time.Time{}, fmt.Errorf("saving the session: %w", err)
 	}
-	setSessionCookie(w, id, a.ttl)
+	setSessionCookie(w, id, ttl)
 	return expires, nil
+}
+
+// sessionTTL is the session lifetime of the configuration in force.
+func (a *Auth) sessionTTL() time.Duration {
+	if ttl := a.cfg.Load().ttl; ttl > 0 {
+		return ttl
+	}
+	return a.ttl
 }
 
 func setSessionCookie(w http.ResponseWriter, id string, ttl time.Duration) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/store"
+	"github.com/cpam-caddy/cpam/usage"
 )
 
 const (
@@ -47,6 +48,8 @@ type authBackend struct{ st *store.Store }
 func (b authBackend) Ping(ctx context.Context) error      { return b.st.Ping(ctx) }
 func (b authBackend) Info() ServiceInfo                   { return ServiceInfo{Service: "caddy-cpam"} }
 func (b authBackend) Store() *store.Store                 { return b.st }
+func (b authBackend) Normalizer() *usage.Normalizer       { return nil }
+func (b authBackend) PricesChanged(context.Context) error { return nil }
 func (b authBackend) CollectorStatus() []collector.Status { return nil }
 
 type authEnv struct {

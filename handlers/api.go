@@ -14,6 +14,7 @@ import (
 	"github.com/cpam-caddy/cpam/internal/version"
 	"github.com/cpam-caddy/cpam/module"
 	"github.com/cpam-caddy/cpam/store"
+	"github.com/cpam-caddy/cpam/usage"
 )
 
 func init() {
@@ -49,12 +50,24 @@ func (a *API) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("cpam_api: %w", err)
 	}
-	a.handler = api.New(api.Options{
-		Backend:     backend{app: app},
-		Auth:        app.Runtime().Auth(),
-		CORSOrigins: app.Settings().CORSOrigins,
-	})
+	a.handler = api.New(apiOptions(app))
 	return nil
+}
+
+// apiOptions configures an API handler from the cpam app's settings.
+func apiOptions(app *module.App) api.Options {
+	s := app.Settings()
+	opts := api.Options{
+		Backend:       backend{app: app},
+		Auth:          app.Runtime().Auth(),
+		CORSOrigins:   s.CORSOrigins,
+		QueryLimit:    s.QueryLimit,
+		MaxImportSize: s.MaxImportSize,
+	}
+	for _, ps := range s.PriceSources {
+		opts.PriceSources = append(opts.PriceSources, api.PriceSource{Name: ps.Name, URL: ps.URL})
+	}
+	return opts
 }
 
 // ServeHTTP strips the base path and serves the API; requests outside the
@@ -103,6 +116,10 @@ func (b backend) Ping(ctx context.Context) error { return b.app.Runtime().Store(
 func (b backend) Store() *store.Store { return b.app.Runtime().Store() }
 
 func (b backend) CollectorStatus() []collector.Status { return b.app.Runtime().CollectorStatus() }
+
+func (b backend) Normalizer() *usage.Normalizer { return b.app.Runtime().Normalizer() }
+
+func (b backend) PricesChanged(ctx context.Context) error { return b.app.Runtime().PricesChanged(ctx) }
 
 func (b backend) Info() api.ServiceInfo {
 	rt := b.app.Runtime()

@@ -32,7 +32,7 @@ func ensureAdminKey(ctx context.Context, st *store.Store, s *Settings, logger *z
 
 // authConfig is what the shared Auth needs from the settings.
 func authConfig(s *Settings) api.AuthConfig {
-	c := api.AuthConfig{AdminKey: s.AdminKey}
+	c := api.AuthConfig{AdminKey: s.AdminKey, SessionTTL: s.SessionTTL}
 	for _, up := range s.Upstreams {
 		c.CPAKeys = append(c.CPAKeys, up.ManagementKey)
 	}

@@ -46,6 +46,23 @@ type App struct {
 	// another site (e.g. a panel served by CPA itself). Empty: none.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
 
+	// SessionTTL is how long a panel session lasts without being used (the
+	// expiry slides with every request). Default 12h.
+	SessionTTL caddy.Duration `json:"session_ttl,omitempty"`
+
+	// QueryLimit caps the events the CPA-Manager compatible aggregate
+	// (/v0/management/usage) lists in detail; its totals always cover the
+	// whole range. Default 50000.
+	QueryLimit int `json:"query_limit,omitempty"`
+
+	// MaxImportSize is the largest usage import body in bytes; larger
+	// uploads get 413. Default 256 MiB.
+	MaxImportSize int64 `json:"max_import_size,omitempty"`
+
+	// PriceSources overrides where the model price sync downloads its
+	// catalogues from; "off" disables a source.
+	PriceSources *PriceSources `json:"price_sources,omitempty"`
+
 	settings *Settings
 	runtime  *Runtime
 	poolKey  string

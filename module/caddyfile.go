@@ -1,7 +1,11 @@
 package module
 
 import (
+	"math"
+	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -38,6 +42,14 @@ func parseGlobalOption(d *caddyfile.Dispenser, existing any) (any, error) {
 //		database <path>
 //		retention <duration>
 //		cors_origins <origin...>
+//		session_ttl <duration>
+//		query_limit <n>
+//		max_import_size <size>
+//		price_sources {
+//			models_dev <url>|off
+//			litellm <url>|off
+//			openrouter <url>|off
+//		}
 //	}
 //
 // Write keys as {env.NAME} or {file.PATH} placeholders: they are resolved
@@ -93,8 +105,44 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				}
 			}
 			a.CORSOrigins = origins
+		case "session_ttl":
+			var raw string
+			if err := singleArg(d, &raw); err != nil {
+				return err
+			}
+			dur, err := caddy.ParseDuration(raw)
+			if err != nil {
+				return d.Errf("session_ttl %q: %v (write it like 12h)", raw, err)
+			}
+			a.SessionTTL = caddy.Duration(dur)
+		case "query_limit":
+			var raw string
+			if err := singleArg(d, &raw); err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 1 {
+				return d.Errf("query_limit %q must be a positive number of events, like 50000", raw)
+			}
+			a.QueryLimit = n
+		case "max_import_size":
+			var raw string
+			if err := singleArg(d, &raw); err != nil {
+				return err
+			}
+			n, err := humanize.ParseBytes(raw)
+			if err != nil || n == 0 || n > math.MaxInt64 {
+				return d.Errf("max_import_size %q must be a size, like 256MiB or 2GB", raw)
+			}
+			a.MaxImportSize = int64(n)
+		case "price_sources":
+			ps, err := parsePriceSources(d)
+			if err != nil {
+				return err
+			}
+			a.PriceSources = ps
 		default:
-			return d.Errf("unknown cpam option %q; expected cpa, admin_key, database, retention or cors_origins", opt)
+			return d.Errf("unknown cpam option %q; expected cpa, admin_key, database, retention, cors_origins, session_ttl, query_limit, max_import_size or price_sources", opt)
 		}
 	}
 	if len(a.CPA) > 1 {
@@ -177,6 +225,42 @@ func parseUpstream(d *caddyfile.Dispenser) (*Upstream, error) {
 		return nil, d.Errf("cpa %s: management_key is required; add: management_key {env.CPA_MANAGEMENT_KEY}", up.URL)
 	}
 	return up, nil
+}
+
+// parsePriceSources parses the price_sources block.
+func parsePriceSources(d *caddyfile.Dispenser) (*PriceSources, error) {
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	ps := new(PriceSources)
+	seen := make(map[string]bool)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		if seen[opt] {
+			return nil, d.Errf("%s is given twice in price_sources", opt)
+		}
+		seen[opt] = true
+		var dst *string
+		switch opt {
+		case "models_dev":
+			dst = &ps.ModelsDev
+		case "litellm":
+			dst = &ps.LiteLLM
+		case "openrouter":
+			dst = &ps.OpenRouter
+		default:
+			return nil, d.Errf("unknown price source %q; expected models_dev, litellm or openrouter", opt)
+		}
+		if err := singleArg(d, dst); err != nil {
+			return nil, err
+		}
+		if *dst != PriceSourceOff && !strings.Contains(*dst, "{") {
+			if err := checkSourceURL(*dst); err != nil {
+				return nil, d.Errf("price_sources %s: %v", opt, err)
+			}
+		}
+	}
+	return ps, nil
 }
 
 // singleArg reads exactly one argument into dst.

@@ -27,6 +27,13 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		database /var/lib/caddy/cpam.db
 		retention 180d
 		cors_origins https://a.example.com http://localhost:5173
+		session_ttl 30m
+		query_limit 1000
+		max_import_size 1GiB
+		price_sources {
+			models_dev off
+			litellm http://127.0.0.1:9000/litellm.json
+		}
 	}`
 	var app App
 	if err := app.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err != nil {
@@ -37,10 +44,14 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			{Name: "main", URL: "http://127.0.0.1:8317", ManagementKey: "{env.CPA_MANAGEMENT_KEY}", Collector: "subscribe", PollInterval: caddy.Duration(15 * time.Second)},
 			{Name: "team", URL: "https://cpa-team.internal:8317", ManagementKey: "{file./run/secrets/team}", Collector: "http", TLSInsecureSkipVerify: true},
 		},
-		AdminKey:    "{env.CPAM_ADMIN_KEY}",
-		Database:    "/var/lib/caddy/cpam.db",
-		Retention:   caddy.Duration(180 * 24 * time.Hour),
-		CORSOrigins: []string{"https://a.example.com", "http://localhost:5173"},
+		AdminKey:      "{env.CPAM_ADMIN_KEY}",
+		Database:      "/var/lib/caddy/cpam.db",
+		Retention:     caddy.Duration(180 * 24 * time.Hour),
+		CORSOrigins:   []string{"https://a.example.com", "http://localhost:5173"},
+		SessionTTL:    caddy.Duration(30 * time.Minute),
+		QueryLimit:    1000,
+		MaxImportSize: 1 << 30,
+		PriceSources:  &PriceSources{ModelsDev: "off", LiteLLM: "http://127.0.0.1:9000/litellm.json"},
 	}
 	got, _ := json.Marshal(app)
 	exp, _ := json.Marshal(want)
@@ -78,7 +89,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"argument on cpam", `cpam foo`, "wrong argument count"},
 		{"unknown option", `cpam {
 colour blue
-}`, `unknown cpam option "colour"; expected cpa, admin_key, database, retention or cors_origins`},
+}`, `unknown cpam option "colour"; expected cpa, admin_key, database, retention, cors_origins, session_ttl`},
 		{"admin_key twice", `cpam {
 admin_key a
 			admin_key b
@@ -219,6 +230,11 @@ cpa a http://127.0.0.1:8317 {
 ` + key + `
 }
 }`, `cpa name "a" is used twice`},
+		{"session ttl bad", "cpam {\nsession_ttl forever\n}", `session_ttl "forever": `},
+		{"query limit bad", "cpam {\nquery_limit -4\n}", `query_limit "-4" must be a positive number of events`},
+		{"import size bad", "cpam {\nmax_import_size huge\n}", `max_import_size "huge" must be a size`},
+		{"price source unknown", "cpam {\nprice_sources {\nhuggingface https://x.example\n}\n}", `unknown price source "huggingface"`},
+		{"price source not a url", "cpam {\nprice_sources {\nlitellm ftp://x.example/p.json\n}\n}", `price_sources litellm: "ftp://x.example/p.json" is not an http(s) URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ type collection struct {
 	store  *store.Store
 	spool  *collector.Spool
 	attr   *collector.Attribution
+	norm   *usage.Normalizer
 	ingest *collector.Ingester
 
 	ctx        context.Context
@@ -82,7 +83,7 @@ func startCollection(st *store.Store, logger *zap.Logger, wrap func(collector.Co
 		return nil, err
 	}
 	c := &collection{
-		store: st, spool: spool, attr: attr,
+		store: st, spool: spool, attr: attr, norm: norm,
 		ingestDone: make(chan struct{}),
 		maintDone:  make(chan struct{}),
 		drainWait:  ingestDrainWait,

@@ -27,7 +27,32 @@ const (
 	minPollInterval     = time.Second
 	maxPollInterval     = 30 * time.Minute
 	minRetention        = time.Hour
+	DefaultSessionTTL   = 12 * time.Hour
+	minSessionTTL       = 5 * time.Minute
+	maxSessionTTL       = 90 * 24 * time.Hour
+	DefaultQueryLimit   = 50000
+	maxQueryLimit       = 1000000
+	// DefaultMaxImportSize bounds a usage import body (256 MiB).
+	DefaultMaxImportSize = 256 << 20
+	minImportSize        = 1 << 10
 )
+
+// Default catalogue URLs of the model price sync.
+const (
+	DefaultModelsDevURL  = "https://models.dev/api.json"
+	DefaultLiteLLMURL    = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
+	DefaultOpenRouterURL = "https://openrouter.ai/api/v1/models"
+	// PriceSourceOff disables a price source.
+	PriceSourceOff = "off"
+)
+
+// PriceSources are the catalogue URLs the model price sync reads. An empty
+// field uses the public default; "off" disables the source.
+type PriceSources struct {
+	ModelsDev  string `json:"models_dev,omitempty"`
+	LiteLLM    string `json:"litellm,omitempty"`
+	OpenRouter string `json:"openrouter,omitempty"`
+}
 
 var upstreamNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
@@ -72,6 +97,20 @@ type Settings struct {
 	Database    string
 	Retention   time.Duration
 	CORSOrigins []string
+	SessionTTL  time.Duration
+	QueryLimit  int
+	// MaxImportSize is the largest usage import body in bytes.
+	MaxImportSize int64
+	// PriceSources maps a price source name ("models.dev", "litellm",
+	// "openrouter") to its URL, in sync priority order; disabled sources
+	// are left out.
+	PriceSources []PriceSource
+}
+
+// PriceSource is one enabled catalogue of the model price sync.
+type PriceSource struct {
+	Name string
+	URL  string
 }
 
 // UpstreamSettings is the resolved form of one Upstream.
@@ -128,6 +167,27 @@ func (a *App) resolve(resolveValue secretResolver, defaultDatabase string) (*Set
 			return nil, errors.New("admin_key must be at least 16 characters; generate one with: openssl rand -hex 24")
 		}
 	}
+	if s.SessionTTL = time.Duration(a.SessionTTL); s.SessionTTL == 0 {
+		s.SessionTTL = DefaultSessionTTL
+	}
+	if s.SessionTTL < minSessionTTL || s.SessionTTL > maxSessionTTL {
+		return nil, fmt.Errorf("session_ttl %s is out of range: use %s to %s", s.SessionTTL, minSessionTTL, maxSessionTTL)
+	}
+	if s.QueryLimit = a.QueryLimit; s.QueryLimit == 0 {
+		s.QueryLimit = DefaultQueryLimit
+	}
+	if s.QueryLimit < 1 || s.QueryLimit > maxQueryLimit {
+		return nil, fmt.Errorf("query_limit %d is out of range: use 1 to %d", s.QueryLimit, maxQueryLimit)
+	}
+	if s.MaxImportSize = a.MaxImportSize; s.MaxImportSize == 0 {
+		s.MaxImportSize = DefaultMaxImportSize
+	}
+	if s.MaxImportSize < minImportSize {
+		return nil, fmt.Errorf("max_import_size %d is too small: use at least 1KiB", s.MaxImportSize)
+	}
+	if s.PriceSources, err = a.PriceSources.resolve(resolveValue); err != nil {
+		return nil, fmt.Errorf("price_sources: %w", err)
+	}
 	for _, origin := range a.CORSOrigins {
 		if err := checkOrigin(origin); err != nil {
 			return nil, fmt.Errorf("cors_origins: %w", err)
@@ -150,6 +210,47 @@ func (a *App) resolve(resolveValue secretResolver, defaultDatabase string) (*Set
 		s.Upstreams = append(s.Upstreams, us)
 	}
 	return s, nil
+}
+
+// resolve lists the enabled sources in sync priority order: models.dev,
+// LiteLLM, OpenRouter.
+func (p *PriceSources) resolve(resolveValue secretResolver) ([]PriceSource, error) {
+	var ps PriceSources
+	if p != nil {
+		ps = *p
+	}
+	var out []PriceSource
+	for _, src := range []struct{ name, value, def string }{
+		{"models.dev", ps.ModelsDev, DefaultModelsDevURL},
+		{"litellm", ps.LiteLLM, DefaultLiteLLMURL},
+		{"openrouter", ps.OpenRouter, DefaultOpenRouterURL},
+	} {
+		v := src.value
+		if v == PriceSourceOff {
+			continue
+		}
+		if v == "" {
+			v = src.def
+		}
+		v, err := resolveValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.name, err)
+		}
+		if err := checkSourceURL(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", src.name, err)
+		}
+		out = append(out, PriceSource{Name: src.name, URL: v})
+	}
+	return out, nil
+}
+
+// checkSourceURL accepts an absolute http(s) URL.
+func checkSourceURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL; write the full URL of the catalogue, or off", raw)
+	}
+	return nil
 }
 
 func (u *Upstream) resolve(resolveValue secretResolver, count int) (UpstreamSettings, error) {

@@ -3,6 +3,7 @@ package module
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,8 +29,13 @@ func TestResolveAppliesDefaultsAndSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resolve: %v", err)
 	}
-	if s.Database != "/data/cpam.db" || s.Retention != DefaultRetention || s.AdminKey != "admin-secret-0123456789" {
+	if s.Database != "/data/cpam.db" || s.Retention != DefaultRetention || s.AdminKey != "admin-secret-0123456789" ||
+		s.SessionTTL != DefaultSessionTTL || s.QueryLimit != DefaultQueryLimit || s.MaxImportSize != DefaultMaxImportSize {
 		t.Errorf("app settings = %+v", s)
+	}
+	wantSources := []PriceSource{{"models.dev", DefaultModelsDevURL}, {"litellm", DefaultLiteLLMURL}, {"openrouter", DefaultOpenRouterURL}}
+	if !slices.Equal(s.PriceSources, wantSources) {
+		t.Errorf("price sources = %v, want %v", s.PriceSources, wantSources)
 	}
 	main, ok := s.Upstream("")
 	if !ok || main.Name != "main" {
@@ -93,6 +99,10 @@ func TestResolveErrors(t *testing.T) {
 		{"unnamed among several", App{CPA: []*Upstream{up(func(u *Upstream) { u.Name = "" }), up(func(u *Upstream) {})}},
 			"a name is required when several CPA upstreams are configured"},
 		{"duplicate name", App{CPA: []*Upstream{up(func(u *Upstream) {}), up(func(u *Upstream) {})}}, "cpa main: name used twice"},
+		{"short session", App{SessionTTL: caddy.Duration(time.Second)}, "session_ttl 1s is out of range"},
+		{"query limit", App{QueryLimit: -1}, "query_limit -1 is out of range"},
+		{"import size", App{MaxImportSize: 10}, "max_import_size 10 is too small"},
+		{"price source", App{PriceSources: &PriceSources{OpenRouter: "openrouter.ai"}}, `price_sources: openrouter: "openrouter.ai" is not an http(s) URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

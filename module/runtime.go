@@ -14,6 +14,7 @@ import (
 	"github.com/cpam-caddy/cpam/api"
 	"github.com/cpam-caddy/cpam/collector"
 	"github.com/cpam-caddy/cpam/store"
+	"github.com/cpam-caddy/cpam/usage"
 )
 
 // Runtime is the long-lived part of caddy-cpam: the open database and the
@@ -110,6 +111,33 @@ func (rt *Runtime) CollectorStatus() []collector.Status {
 		return nil
 	}
 	return col.statuses()
+}
+
+// Normalizer returns the normaliser the collector uses (it hashes client
+// API keys under this database's secret and costs events), or nil before
+// usage collection has started.
+func (rt *Runtime) Normalizer() *usage.Normalizer {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.collection == nil {
+		return nil
+	}
+	return rt.collection.norm
+}
+
+// PricesChanged rebuilds the price book from the built-in prices and those
+// stored in the database, so new events are costed with them.
+func (rt *Runtime) PricesChanged(ctx context.Context) error {
+	norm := rt.Normalizer()
+	if norm == nil {
+		return nil // the next start reads the stored prices
+	}
+	book, err := priceBook(ctx, rt.store)
+	if err != nil {
+		return err
+	}
+	norm.SetPrices(book)
+	return nil
 }
 
 // Destruct stops usage collection and closes the database. The usage pool
