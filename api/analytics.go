@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cpam-caddy/cpam/store"
+	"github.com/cpam-caddy/cpam/usage"
 )
 
 // queryTimeout bounds the database work of one analytics request.
@@ -238,8 +239,21 @@ func (h *Handler) breakdown(w http.ResponseWriter, r *http.Request, q *query) er
 	type rowJSON struct {
 		Key   string `json:"key"`
 		Label string `json:"label"`
+		// Hint is the raw form a Label replaced: the key mask of an aliased
+		// API key, the auth_index of a named account.
+		Hint  string `json:"hint,omitempty"`
 		Other bool   `json:"other"`
 		summaryJSON
+	}
+	hints := make([]string, len(rows))
+	switch by {
+	case "account":
+		err = h.labelAccounts(r.Context(), s, rows, hints)
+	case "api_key":
+		err = labelAPIKeys(r.Context(), s, rows, hints)
+	}
+	if err != nil {
+		return fmt.Errorf("breakdown by %s: %w", by, err)
 	}
 	out := make([]rowJSON, len(rows))
 	for i, row := range rows {
@@ -247,7 +261,7 @@ func (h *Handler) breakdown(w http.ResponseWriter, r *http.Request, q *query) er
 			row.Key = statusKey(row.Key)
 			row.Label = row.Key
 		}
-		out[i] = rowJSON{Key: row.Key, Label: row.Label, Other: row.Other, summaryJSON: summaryView(row.Summary)}
+		out[i] = rowJSON{Key: row.Key, Label: row.Label, Hint: hints[i], Other: row.Other, summaryJSON: summaryView(row.Summary)}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		periodJSON
@@ -256,6 +270,76 @@ func (h *Handler) breakdown(w http.ResponseWriter, r *http.Request, q *query) er
 		Top  int64     `json:"top"`
 		Rows []rowJSON `json:"rows"`
 	}{q.period(), by, sortName, top, out})
+	return nil
+}
+
+// AccountLookup is implemented by backends that know the current names of
+// CPA credentials (from CPA's auth-file and provider listings).
+type AccountLookup interface {
+	// Account returns the credential with this auth_index, if known.
+	Account(authIndex string) (usage.Account, bool)
+}
+
+// labelAccounts names the auth_index rows of an account breakdown: the
+// credential's current name when the backend knows it, else the name
+// frozen on its newest event. Emails are masked.
+func (h *Handler) labelAccounts(ctx context.Context, s *store.Store, rows []store.Row, hints []string) error {
+	lookup, _ := h.opts.Backend.(AccountLookup)
+	var missing []string
+	names := make(map[string]usage.Account)
+	for _, row := range rows {
+		if row.Other || row.Key == "" {
+			continue
+		}
+		if lookup != nil {
+			if a, ok := lookup.Account(row.Key); ok {
+				names[row.Key] = a
+				continue
+			}
+		}
+		missing = append(missing, row.Key)
+	}
+	stored, err := s.LatestAccounts(ctx, missing)
+	if err != nil {
+		return err
+	}
+	for k, a := range stored {
+		names[k] = a
+	}
+	for i := range rows {
+		if label := accountLabel(names[rows[i].Key]); label != "" {
+			hints[i] = rows[i].Key
+			rows[i].Label = label
+		}
+	}
+	return nil
+}
+
+// accountLabel is the display name of a credential, emails masked.
+func accountLabel(a usage.Account) string {
+	switch {
+	case a.Label != "":
+		return maskEmailsIn(a.Label)
+	case a.Email != "":
+		return usage.MaskEmail(a.Email)
+	case a.FileName != "":
+		return maskEmailsIn(a.FileName)
+	}
+	return ""
+}
+
+// labelAPIKeys names the rows of an API key breakdown by their aliases.
+func labelAPIKeys(ctx context.Context, s *store.Store, rows []store.Row, hints []string) error {
+	aliases, err := s.APIKeyAliases(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if alias, ok := aliases[rows[i].Key]; ok && !rows[i].Other {
+			hints[i] = rows[i].Label
+			rows[i].Label = alias
+		}
+	}
 	return nil
 }
 

@@ -334,8 +334,9 @@ func TestBreakdown(t *testing.T) {
 		{"by=model", "[{m1 m1 false 3 0 350 0} {m2 m2 false 2 1 300 1}]"},
 		{"by=alias", "[{m1 m1 false 2 0 250 0} {m2 m2 false 2 1 300 1} {a-m1 a-m1 false 1 0 100 0}]"},
 		{"by=alias&top=1", "[{m1 m1 false 2 0 250 0} {other other true 3 1 400 1}]"},
-		{"by=account&sort=cost", "[{A1 A1 false 3 0 350 0} {A3 A3 false 1 0 300 0} {A2 A2 false 1 1 0 1}]"},
-		{"by=account&sort=cost&top=1", "[{A1 A1 false 3 0 350 0} {other other true 2 1 300 1}]"},
+		// A1's newest event has no attribution; an older one names it (email masked).
+		{"by=account&sort=cost", "[{A1 a***@example.com false 3 0 350 0} {A3 A3 false 1 0 300 0} {A2 A2 false 1 1 0 1}]"},
+		{"by=account&sort=cost&top=1", "[{A1 a***@example.com false 3 0 350 0} {other other true 2 1 300 1}]"},
 		{"by=api_key", "[{hash-k1 sk-…k1 false 3 0 350 0} {hash-k2 sk-…k2 false 2 1 300 1}]"},
 		{"by=provider&upstream=u2", "[{p1 p1 false 1 0 50 0} {p2 p2 false 1 0 300 0}]"},
 		{"by=endpoint", "[{POST /v1/chat/completions POST /v1/chat/completions false 4 0 650 0} {POST /v1/messages POST /v1/messages false 1 1 0 1}]"},
@@ -352,6 +353,37 @@ func TestBreakdown(t *testing.T) {
 	getJSON(t, h, "/api/v1/breakdown?by=model&"+period, &got)
 	if got.By != "model" || got.Sort != "attempts" || got.Top != 10 {
 		t.Errorf("defaults: %+v", got)
+	}
+}
+
+// labelledBackend knows the current name of credential A3.
+type labelledBackend struct{ *fakeBackend }
+
+func (labelledBackend) Account(authIndex string) (usage.Account, bool) {
+	if authIndex == "A3" {
+		return usage.Account{Label: "Team Claude", Email: "team@example.com"}, true
+	}
+	return usage.Account{}, false
+}
+
+// TestBreakdownLabels shows the names people know instead of raw ids:
+// CPA's current credential names, and API key aliases with the mask as a
+// hint.
+func TestBreakdownLabels(t *testing.T) {
+	_, b := fixture(t)
+	h := New(Options{Backend: labelledBackend{b}})
+	if err := b.s.PutAPIKeyAlias(context.Background(), "hash-k2", "CI runners"); err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Key, Label, Hint string }
+	var got struct{ Rows []row }
+	getJSON(t, h, "/api/v1/breakdown?by=account&sort=cost&"+period, &got)
+	if s := fmt.Sprint(got.Rows); s != "[{A1 a***@example.com A1} {A3 Team Claude A3} {A2 A2 }]" {
+		t.Errorf("accounts: %s", s)
+	}
+	getJSON(t, h, "/api/v1/breakdown?by=api_key&"+period, &got)
+	if s := fmt.Sprint(got.Rows); s != "[{hash-k1 sk-…k1 } {hash-k2 CI runners sk-…k2}]" {
+		t.Errorf("api keys: %s", s)
 	}
 }
 

@@ -140,6 +140,24 @@ func (rt *Runtime) PricesChanged(ctx context.Context) error {
 	return nil
 }
 
+// Account returns what CPA last said about the credential with this
+// auth_index, looking through every configured upstream.
+func (rt *Runtime) Account(authIndex string) (usage.Account, bool) {
+	rt.mu.Lock()
+	col := rt.collection
+	rt.mu.Unlock()
+	s := rt.settings.Load()
+	if col == nil || s == nil {
+		return usage.Account{}, false
+	}
+	for _, up := range s.Upstreams {
+		if a, ok := col.attr.Lookup(up.Name, authIndex); ok {
+			return a, true
+		}
+	}
+	return usage.Account{}, false
+}
+
 // Destruct stops usage collection and closes the database. The usage pool
 // calls it when the last configuration referring to this database is gone.
 func (rt *Runtime) Destruct() error {
