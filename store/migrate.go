@@ -173,6 +173,15 @@ CREATE TABLE credential_health(
 	PRIMARY KEY(upstream, auth_index)
 ) WITHOUT ROWID;
 `,
+	// 3: where a model price came from, and when an API key alias changed.
+	`
+-- manual (set by a user) or the catalogue a synced price came from:
+-- models.dev, litellm, openrouter. raw is that catalogue entry (JSON).
+ALTER TABLE model_prices ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE model_prices ADD COLUMN raw TEXT;
+
+ALTER TABLE api_key_aliases ADD COLUMN updated INTEGER NOT NULL DEFAULT 0; -- unix milliseconds, 0 unknown
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -176,6 +179,11 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, 
 
 // ---- model prices ----
 
+// PriceSourceManual is the Source of a price set by a user. The other
+// sources are the catalogues a price was synced from ("models.dev",
+// "litellm", "openrouter").
+const PriceSourceManual = "manual"
+
 // ModelPrice is the price of a model in USD per million tokens.
 type ModelPrice struct {
 	Model      string
@@ -186,44 +194,142 @@ type ModelPrice struct {
 	// Tiers is optional JSON (e.g. long-context prices), opaque to the store.
 	Tiers   json.RawMessage
 	Updated time.Time
+	// Source is where the price came from: PriceSourceManual (also when
+	// empty) or the catalogue it was synced from.
+	Source string
+	// Raw is the catalogue entry a synced price came from (JSON, opaque to
+	// the store); nil for manual prices.
+	Raw json.RawMessage
 }
 
-// PutModelPrice creates or replaces the price of a model.
-func (s *Store) PutModelPrice(ctx context.Context, p ModelPrice) error {
+// modelPriceArgs checks p and returns the values of its row, in the
+// column order model, input, output, cache_read, cache_write, tiers,
+// updated, source, raw.
+func modelPriceArgs(p ModelPrice) ([]any, error) {
 	if p.Model == "" {
-		return errors.New("store: model price without model")
+		return nil, errors.New("store: model price without model")
 	}
-	var tiers any
+	var tiers, raw any
 	if len(p.Tiers) > 0 {
 		if !json.Valid(p.Tiers) {
-			return fmt.Errorf("store: price tiers of %q are not valid JSON", p.Model)
+			return nil, fmt.Errorf("store: price tiers of %q are not valid JSON", p.Model)
 		}
 		tiers = string(p.Tiers)
 	}
+	if len(p.Raw) > 0 {
+		if !json.Valid(p.Raw) {
+			return nil, fmt.Errorf("store: catalogue entry of the price of %q is not valid JSON", p.Model)
+		}
+		raw = string(p.Raw)
+	}
+	source := p.Source
+	if source == "" {
+		source = PriceSourceManual
+	}
+	return []any{p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite, tiers, timeMS(p.Updated), source, raw}, nil
+}
+
+// upsertModelPrice is the statement that creates or replaces a price; its
+// arguments are modelPriceArgs.
+const upsertModelPrice = `INSERT INTO model_prices(model, input, output, cache_read, cache_write, tiers, updated, source, raw)
+	VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(model) DO UPDATE SET input=excluded.input, output=excluded.output,
+	cache_read=excluded.cache_read, cache_write=excluded.cache_write, tiers=excluded.tiers, updated=excluded.updated,
+	source=excluded.source, raw=excluded.raw`
+
+// PutModelPrice creates or replaces the price of a model, whatever its
+// source.
+func (s *Store) PutModelPrice(ctx context.Context, p ModelPrice) error {
+	args, err := modelPriceArgs(p)
+	if err != nil {
+		return err
+	}
 	return s.do(ctx, func(w *writer) error {
-		if _, err := w.exec(`INSERT INTO model_prices(model, input, output, cache_read, cache_write, tiers, updated)
-			VALUES(?,?,?,?,?,?,?) ON CONFLICT(model) DO UPDATE SET input=excluded.input, output=excluded.output,
-			cache_read=excluded.cache_read, cache_write=excluded.cache_write, tiers=excluded.tiers, updated=excluded.updated`,
-			p.Model, p.Input, p.Output, p.CacheRead, p.CacheWrite, tiers, timeMS(p.Updated)); err != nil {
+		if _, err := w.exec(upsertModelPrice, args...); err != nil {
 			return fmt.Errorf("store: saving price of %q: %w", p.Model, err)
 		}
 		return nil
 	})
 }
 
-// DeleteModelPrice removes the price of a model.
-func (s *Store) DeleteModelPrice(ctx context.Context, model string) error {
-	return s.do(ctx, func(w *writer) error {
-		if _, err := w.exec("DELETE FROM model_prices WHERE model = ?", model); err != nil {
-			return fmt.Errorf("store: deleting price of %q: %w", model, err)
+// ReplaceModelPrices deletes the prices of the models in deletes, then
+// creates or replaces the prices in upserts, in one transaction: either all
+// of it is applied or, on error, nothing.
+//
+// A synced price (Source other than manual) never replaces a manual one:
+// such upserts are skipped and their models returned in kept. Manual
+// upserts replace any price.
+func (s *Store) ReplaceModelPrices(ctx context.Context, upserts []ModelPrice, deletes []string) (kept []string, err error) {
+	args := make([][]any, len(upserts))
+	for i, p := range upserts {
+		if args[i], err = modelPriceArgs(p); err != nil {
+			return nil, err
+		}
+	}
+	err = s.do(ctx, func(w *writer) error {
+		kept = nil
+		for _, m := range deletes {
+			if _, err := w.exec("DELETE FROM model_prices WHERE model = ?", m); err != nil {
+				return fmt.Errorf("store: deleting price of %q: %w", m, err)
+			}
+		}
+		for i, p := range upserts {
+			if p.Source != "" && p.Source != PriceSourceManual {
+				var cur string
+				err := w.conn.QueryRowContext(w.ctx, "SELECT source FROM model_prices WHERE model = ?", p.Model).Scan(&cur)
+				switch {
+				case err == nil && cur == PriceSourceManual:
+					kept = append(kept, p.Model)
+					continue
+				case err != nil && !errors.Is(err, sql.ErrNoRows):
+					return fmt.Errorf("store: reading price of %q: %w", p.Model, err)
+				}
+			}
+			if _, err := w.exec(upsertModelPrice, args[i]...); err != nil {
+				return fmt.Errorf("store: saving price of %q: %w", p.Model, err)
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return kept, nil
 }
 
-// ModelPrices returns every stored price, by model name.
+// DeleteModelPrice removes the price of a model.
+func (s *Store) DeleteModelPrice(ctx context.Context, model string) error {
+	_, err := s.DeleteModelPrices(ctx, model)
+	return err
+}
+
+// DeleteModelPrices removes the prices of models in one transaction and
+// returns how many were stored.
+func (s *Store) DeleteModelPrices(ctx context.Context, models ...string) (int, error) {
+	var n int64
+	err := s.do(ctx, func(w *writer) error {
+		n = 0
+		for _, m := range models {
+			r, err := w.exec("DELETE FROM model_prices WHERE model = ?", m)
+			if err != nil {
+				return fmt.Errorf("store: deleting price of %q: %w", m, err)
+			}
+			k, err := r.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("store: deleting price of %q: %w", m, err)
+			}
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// ModelPrices returns every stored price, ordered by model name.
 func (s *Store) ModelPrices(ctx context.Context) ([]ModelPrice, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT model, input, output, cache_read, cache_write, tiers, updated FROM model_prices ORDER BY model")
+	rows, err := s.rdb.QueryContext(ctx, "SELECT model, input, output, cache_read, cache_write, tiers, updated, source, raw FROM model_prices ORDER BY model")
 	if err != nil {
 		return nil, fmt.Errorf("store: reading prices: %w", err)
 	}
@@ -231,13 +337,16 @@ func (s *Store) ModelPrices(ctx context.Context) ([]ModelPrice, error) {
 	var out []ModelPrice
 	for rows.Next() {
 		var p ModelPrice
-		var tiers sql.NullString
+		var tiers, raw sql.NullString
 		var upd int64
-		if err := rows.Scan(&p.Model, &p.Input, &p.Output, &p.CacheRead, &p.CacheWrite, &tiers, &upd); err != nil {
+		if err := rows.Scan(&p.Model, &p.Input, &p.Output, &p.CacheRead, &p.CacheWrite, &tiers, &upd, &p.Source, &raw); err != nil {
 			return nil, fmt.Errorf("store: reading prices: %w", err)
 		}
 		if tiers.Valid {
 			p.Tiers = json.RawMessage(tiers.String)
+		}
+		if raw.Valid {
+			p.Raw = json.RawMessage(raw.String)
 		}
 		p.Updated = msTime(upd)
 		out = append(out, p)
@@ -250,41 +359,161 @@ func (s *Store) ModelPrices(ctx context.Context) ([]ModelPrice, error) {
 
 // ---- API key aliases ----
 
+// APIKeyAlias names a client API key, identified by its hash.
+type APIKeyAlias struct {
+	KeyHash string
+	Alias   string
+	// Updated is when the alias was last changed; zero when unknown (set
+	// before schema version 3).
+	Updated time.Time
+}
+
+// AliasConflictError reports an alias that two API keys would share
+// (aliases are unique ignoring case).
+type AliasConflictError struct {
+	Alias string
+	// KeyHash is the key being named, OtherKeyHash the key that already
+	// has the alias.
+	KeyHash, OtherKeyHash string
+}
+
+func (e *AliasConflictError) Error() string {
+	return fmt.Sprintf("store: alias %q of key %s is already the alias of key %s", e.Alias, e.KeyHash, e.OtherKeyHash)
+}
+
+// aliasNow is the clock of alias updates; tests replace it.
+var aliasNow = time.Now
+
 // PutAPIKeyAlias names a client API key (by hash); an empty alias removes
-// the name.
+// the name. See PutAPIKeyAliases.
 func (s *Store) PutAPIKeyAlias(ctx context.Context, keyHash, alias string) error {
-	return s.do(ctx, func(w *writer) error {
-		var err error
-		if alias == "" {
-			_, err = w.exec("DELETE FROM api_key_aliases WHERE key_hash = ?", keyHash)
-		} else {
-			_, err = w.exec("INSERT INTO api_key_aliases(key_hash, alias) VALUES(?,?) ON CONFLICT(key_hash) DO UPDATE SET alias=excluded.alias", keyHash, alias)
+	return s.PutAPIKeyAliases(ctx, []APIKeyAlias{{KeyHash: keyHash, Alias: alias}})
+}
+
+// PutAPIKeyAliases sets the aliases of several keys in one transaction: an
+// empty Alias removes the key's alias. Updated is the time of the change
+// (now when zero); an alias set to its current value keeps its time.
+// Aliases are unique ignoring case: when a key named here would share its
+// alias with another key, nothing is applied and the error is an
+// *AliasConflictError.
+func (s *Store) PutAPIKeyAliases(ctx context.Context, items []APIKeyAlias) error {
+	for _, it := range items {
+		if it.KeyHash == "" {
+			return errors.New("store: API key alias without key hash")
 		}
+	}
+	now := aliasNow()
+	return s.do(ctx, func(w *writer) error {
+		for _, it := range items {
+			var err error
+			if it.Alias == "" {
+				_, err = w.exec("DELETE FROM api_key_aliases WHERE key_hash = ?", it.KeyHash)
+			} else {
+				upd := it.Updated
+				if upd.IsZero() {
+					upd = now
+				}
+				_, err = w.exec(`INSERT INTO api_key_aliases(key_hash, alias, updated) VALUES(?,?,?)
+					ON CONFLICT(key_hash) DO UPDATE SET alias=excluded.alias, updated=excluded.updated
+					WHERE alias != excluded.alias`, it.KeyHash, it.Alias, timeMS(upd))
+			}
+			if err != nil {
+				return fmt.Errorf("store: saving API key alias: %w", err)
+			}
+		}
+		return checkAliasConflicts(w, items)
+	})
+}
+
+// checkAliasConflicts fails with an *AliasConflictError when a key named in
+// items shares its alias (ignoring case) with another key. Keys not named
+// keep whatever clashes older versions let in.
+func checkAliasConflicts(w *writer, items []APIKeyAlias) error {
+	rows, err := w.conn.QueryContext(w.ctx, "SELECT key_hash, alias FROM api_key_aliases ORDER BY key_hash")
+	if err != nil {
+		return fmt.Errorf("store: reading API key aliases: %w", err)
+	}
+	defer rows.Close()
+	byAlias := map[string][]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return fmt.Errorf("store: reading API key aliases: %w", err)
+		}
+		byAlias[strings.ToLower(v)] = append(byAlias[strings.ToLower(v)], k)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: reading API key aliases: %w", err)
+	}
+	for _, it := range items {
+		if it.Alias == "" {
+			continue
+		}
+		for _, other := range byAlias[strings.ToLower(it.Alias)] {
+			if other != it.KeyHash {
+				return &AliasConflictError{Alias: it.Alias, KeyHash: it.KeyHash, OtherKeyHash: other}
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteAPIKeyAlias removes the alias of a key and reports whether it had
+// one.
+func (s *Store) DeleteAPIKeyAlias(ctx context.Context, keyHash string) (bool, error) {
+	var n int64
+	err := s.do(ctx, func(w *writer) error {
+		r, err := w.exec("DELETE FROM api_key_aliases WHERE key_hash = ?", keyHash)
 		if err != nil {
-			return fmt.Errorf("store: saving API key alias: %w", err)
+			return fmt.Errorf("store: deleting API key alias: %w", err)
+		}
+		n, err = r.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store: deleting API key alias: %w", err)
 		}
 		return nil
 	})
+	return n > 0, err
 }
 
 // APIKeyAliases returns every alias by key hash.
 func (s *Store) APIKeyAliases(ctx context.Context) (map[string]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT key_hash, alias FROM api_key_aliases")
+	list, err := s.APIKeyAliasList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(list))
+	for _, a := range list {
+		out[a.KeyHash] = a.Alias
+	}
+	return out, nil
+}
+
+// APIKeyAliasList returns every alias, ordered by alias ignoring case,
+// then by key hash.
+func (s *Store) APIKeyAliasList(ctx context.Context) ([]APIKeyAlias, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT key_hash, alias, updated FROM api_key_aliases")
 	if err != nil {
 		return nil, fmt.Errorf("store: reading API key aliases: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	var out []APIKeyAlias
 	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
+		var a APIKeyAlias
+		var upd int64
+		if err := rows.Scan(&a.KeyHash, &a.Alias, &upd); err != nil {
 			return nil, fmt.Errorf("store: reading API key aliases: %w", err)
 		}
-		out[k] = v
+		a.Updated = msTime(upd)
+		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: reading API key aliases: %w", err)
 	}
+	slices.SortFunc(out, func(a, b APIKeyAlias) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Alias), strings.ToLower(b.Alias)),
+			cmp.Compare(a.Alias, b.Alias), cmp.Compare(a.KeyHash, b.KeyHash))
+	})
 	return out, nil
 }
 
