@@ -53,6 +53,27 @@ func ProviderFamily(provider string) Family {
 	return FamilyUnknown
 }
 
+// ModelFamily guesses the token semantics of a record from its model name,
+// for records that name no provider (the details of CPA's old usage
+// statistics). It answers FamilyUnknown when the name does not tell.
+func ModelFamily(model string) Family {
+	m := strings.ToLower(strings.TrimSpace(model))
+	if i := strings.LastIndexByte(m, '/'); i >= 0 {
+		m = m[i+1:]
+	}
+	switch {
+	case strings.HasPrefix(m, "claude"):
+		return FamilyIndependent
+	case strings.HasPrefix(m, "gemini"):
+		return FamilySeparateReasoning
+	case strings.HasPrefix(m, "gpt-"), strings.HasPrefix(m, "codex"), strings.HasPrefix(m, "o1"),
+		strings.HasPrefix(m, "o3"), strings.HasPrefix(m, "o4"), strings.HasPrefix(m, "grok"),
+		strings.HasPrefix(m, "deepseek"), strings.HasPrefix(m, "qwen"), strings.HasPrefix(m, "kimi"):
+		return FamilySubset
+	}
+	return FamilyUnknown
+}
+
 // TokensOf returns the canonical buckets of a record.
 //
 // When the record carries a schema-2 token_breakdown whose buckets are not

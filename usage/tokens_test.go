@@ -204,3 +204,23 @@ func TestTokensFromBreakdown(t *testing.T) {
 		})
 	}
 }
+
+func TestModelFamily(t *testing.T) {
+	for model, want := range map[string]Family{
+		"claude-sonnet-4-5":        FamilyIndependent,
+		"anthropic/claude-opus-4":  FamilyIndependent,
+		"gemini-2.5-pro":           FamilySeparateReasoning,
+		"gpt-5":                    FamilySubset,
+		"GPT-5.1-Codex":            FamilySubset,
+		"o3-mini":                  FamilySubset,
+		"grok-4":                   FamilySubset,
+		"openai/gpt-4o":            FamilySubset,
+		"llama-3.1-70b":            FamilyUnknown,
+		"":                         FamilyUnknown,
+		"some-custom-upstream-mod": FamilyUnknown,
+	} {
+		if got := ModelFamily(model); got != want {
+			t.Errorf("ModelFamily(%q) = %v, want %v", model, got, want)
+		}
+	}
+}
