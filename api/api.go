@@ -97,6 +97,8 @@ type Handler struct {
 	opts   Options
 	public *http.ServeMux // no authentication
 	mux    *http.ServeMux // authenticated
+	// liveHub serves /api/v1/live and ends its streams on Close.
+	liveHub *liveHub
 }
 
 // New returns the API handler.
@@ -135,7 +137,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorize(w, r) {
 		return
 	}
+	if h.opts.ObserveQuery == nil {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	_, pattern := h.mux.Handler(r)
+	if pattern == livePattern {
+		h.mux.ServeHTTP(w, r) // a stream's duration is not a query latency
+		return
+	}
+	if pattern == "" {
+		pattern = "unmatched" // e.g. a method the route does not serve
+	}
+	start := time.Now()
 	h.mux.ServeHTTP(w, r)
+	h.opts.ObserveQuery(pattern, time.Since(start))
 }
 
 // healthTimeout bounds the database check of /health.

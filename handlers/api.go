@@ -29,7 +29,7 @@ type API struct {
 	// matcher (cpam_api /cpam/* → /cpam).
 	BasePath string `json:"base_path,omitempty"`
 
-	handler http.Handler
+	handler *api.Handler
 }
 
 // CaddyModule returns the Caddy module information.
@@ -51,6 +51,29 @@ func (a *API) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("cpam_api: %w", err)
 	}
 	a.handler = api.New(apiOptions(app))
+	// Live streams never finish on their own: end them when the server
+	// starts its graceful shutdown (on exit, and for the old server of a
+	// config reload), or Caddy would wait for them until the grace period
+	// ends (forever by default).
+	if srv, ok := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok && srv != nil {
+		srv.RegisterOnShutdown(a.closeLive)
+	}
+	return nil
+}
+
+// closeLive ends the live streams of this handler.
+func (a *API) closeLive() {
+	if a.handler != nil {
+		a.handler.Close()
+	}
+}
+
+// Cleanup ends the live streams of this configuration's handler too: Caddy
+// cleans up the old configuration right after a reload, and a config that
+// failed to start never shuts its server down. (On exit only the shutdown
+// hook comes in time: Caddy waits for the servers before cleaning up.)
+func (a *API) Cleanup() error {
+	a.closeLive()
 	return nil
 }
 
@@ -63,6 +86,7 @@ func apiOptions(app *module.App) api.Options {
 		CORSOrigins:   s.CORSOrigins,
 		QueryLimit:    s.QueryLimit,
 		MaxImportSize: s.MaxImportSize,
+		ObserveQuery:  app.Runtime().ObserveAPIRequest,
 	}
 	for _, ps := range s.PriceSources {
 		opts.PriceSources = append(opts.PriceSources, api.PriceSource{Name: ps.Name, URL: ps.URL})
@@ -151,6 +175,7 @@ func cpamApp(ctx caddy.Context) (*module.App, error) {
 // Interface guards.
 var (
 	_ caddy.Provisioner           = (*API)(nil)
+	_ caddy.CleanerUpper          = (*API)(nil)
 	_ caddyhttp.MiddlewareHandler = (*API)(nil)
 	_ api.Backend                 = backend{}
 )

@@ -105,6 +105,7 @@ func sourceValue(src usage.Source) string {
 // whose Hash is already stored are skipped and counted as duplicates), the
 // dead letters, the rollup updates of the new events and the checkpoint.
 // On error nothing of the batch is kept and the caller should retry.
+// A commit that stored new events wakes the waiters of Changed.
 func (s *Store) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 	var res CommitResult
 	err := s.do(ctx, func(w *writer) error {
@@ -113,6 +114,9 @@ func (s *Store) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 	})
 	if err != nil {
 		return CommitResult{}, err
+	}
+	if res.Stored > 0 {
+		s.notifyChanged()
 	}
 	return res, nil
 }

@@ -81,6 +81,8 @@ type Store struct {
 	hook atomic.Pointer[func(stage string) error]
 
 	names nameCache // id -> dictionary entry, for the read side
+
+	changes changeSignal // wakes live feeds when events are stored (live.go)
 }
 
 // request is one unit of work for the writer goroutine.
