@@ -205,3 +205,16 @@ func (in *Ingester) Status(upstream string) (IngestStatus, int64, error) {
 	}
 	return s, in.spool.Depth(), in.lastErr
 }
+
+// Totals returns the counters of every upstream the ingester has committed
+// records of since it started, including upstreams no longer configured.
+// They only grow while the ingester lives (the metrics read them).
+func (in *Ingester) Totals() map[string]IngestStatus {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make(map[string]IngestStatus, len(in.counts))
+	for u, c := range in.counts {
+		out[u] = IngestStatus{Stored: c.stored, Duplicates: c.duplicates, DeadLetters: c.deadLetters, LagMS: c.lagMS}
+	}
+	return out
+}

@@ -108,6 +108,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.poolKey = path
 	a.runtime = val.(*Runtime)
+	if reg := ctx.GetMetricsRegistry(); reg != nil {
+		if err := registerMetrics(reg, a.runtime); err != nil {
+			a.logger.Warn("registering the cpam metrics failed; /metrics will lack them", zap.Error(err))
+		}
+	}
 	return nil
 }
 

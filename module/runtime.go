@@ -30,6 +30,9 @@ type Runtime struct {
 	settings   atomic.Pointer[Settings]
 	generation atomic.Int64
 
+	// metrics outlive configurations; see metrics.go.
+	metrics *runtimeMetrics
+
 	mu         sync.Mutex
 	collection *collection
 }
@@ -45,7 +48,7 @@ func newRuntime(ctx context.Context, path string) (*Runtime, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("generating instance id: %w", err)
 	}
-	rt := &Runtime{store: st, instanceID: hex.EncodeToString(id), startedAt: time.Now().UTC()}
+	rt := &Runtime{store: st, instanceID: hex.EncodeToString(id), startedAt: time.Now().UTC(), metrics: newRuntimeMetrics()}
 	rt.auth = api.NewAuth(api.AuthOptions{Store: st, Logger: caddy.Log().Named("cpam.auth")})
 	runtimesOpened.Add(1)
 	return rt, nil
