@@ -611,7 +611,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-	hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+CSRFHeader)
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding, Last-Event-ID, "+CSRFHeader)
 	hd.Set("Access-Control-Max-Age", corsMaxAge)
 	w.WriteHeader(http.StatusNoContent)
 	return false

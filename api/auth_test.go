@@ -478,7 +478,7 @@ func TestCORS(t *testing.T) {
 	h = rec.Header()
 	if rec.Code != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != testOrigin ||
 		!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") || h.Get("Access-Control-Max-Age") == "" ||
-		h.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type, X-CPAM-Request" {
+		h.Get("Access-Control-Allow-Headers") != "Authorization, Content-Type, Content-Encoding, Last-Event-ID, X-CPAM-Request" {
 		t.Errorf("preflight: %d %v", rec.Code, h)
 	}
 	rec = e.do(req{method: http.MethodOptions, path: "/auth/session", header: map[string]string{

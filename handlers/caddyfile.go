@@ -29,7 +29,7 @@ func init() {
 		}
 		return a, nil
 	})
-	registerDirective("cpam_management", []string{DefaultManagementBase + "/*"}, func(d *caddyfile.Dispenser, _ string) (caddyhttp.MiddlewareHandler, error) {
+	registerDirective("cpam_management", []string{DefaultManagementBase + "/*", upstreamPathPrefix + "*"}, func(d *caddyfile.Dispenser, _ string) (caddyhttp.MiddlewareHandler, error) {
 		m := new(Management)
 		return m, m.UnmarshalCaddyfile(d)
 	})
@@ -164,8 +164,11 @@ func (a *API) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 //		upstream <name>
 //	}
 //
-// Without a matcher it serves /v0/management/*. upstream picks one of the
-// CPA upstreams of the cpam global option; default the first.
+// Without a matcher it serves /v0/management/* and /cpa/* (the upstream
+// chosen by path: /cpa/<name>/v0/management/...). upstream pins the handler
+// to one of the CPA upstreams of the cpam global option; without it any of
+// them can be chosen by path or X-CPAM-Upstream header, the first by
+// default.
 func (m *Management) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {

@@ -44,14 +44,29 @@ var strippedResponseHeaders = []string{
 // CPA key), with Caddy's reverse_proxy. The CPA management key is added
 // server-side and never reaches the browser; failed sign-ins stop here, so
 // they count towards caddy-cpam's limiter and never towards CPA's IP ban.
+//
+// With several CPA upstreams, a request picks one by path
+// (/cpa/<name>/v0/management/...) or by the X-CPAM-Upstream header; the
+// default is the first configured upstream. CPA's usage routes, removed
+// from CPA in v6.10, are answered from the caddy-cpam store for the chosen
+// upstream.
 type Management struct {
-	// Upstream names the CPA upstream (from the cpam global option) to
-	// proxy to. Default: the first one.
+	// Upstream pins the handler to one CPA upstream (from the cpam global
+	// option); requests selecting another upstream get 404. Default: any
+	// configured upstream may be selected, the first one by default.
 	Upstream string `json:"upstream,omitempty"`
 
-	auth  *api.Auth
-	proxy *reverseproxy.Handler
+	auth    *api.Auth
+	usage   *api.Handler
+	proxies map[string]*reverseproxy.Handler
+	names   []string // selectable upstreams, the default first
 }
+
+// UpstreamHeader selects the CPA upstream of a management request.
+const UpstreamHeader = "X-CPAM-Upstream"
+
+// upstreamPathPrefix selects the CPA upstream by path: /cpa/<name>/v0/management/...
+const upstreamPathPrefix = "/cpa/"
 
 // CaddyModule returns the Caddy module information.
 func (*Management) CaddyModule() caddy.ModuleInfo {
@@ -61,30 +76,41 @@ func (*Management) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision builds the reverse proxy to the chosen CPA upstream.
+// Provision builds one reverse proxy per selectable CPA upstream.
 func (m *Management) Provision(ctx caddy.Context) error {
 	app, err := cpamApp(ctx)
 	if err != nil {
 		return fmt.Errorf("cpam_management: %w", err)
 	}
 	settings := app.Settings()
-	up, ok := settings.Upstream(m.Upstream)
-	if !ok {
-		if m.Upstream == "" {
-			return fmt.Errorf("cpam_management: no CPA upstream is configured; add to the global options: cpam { cpa http://127.0.0.1:8317 { management_key {env.CPA_MANAGEMENT_KEY} } }")
+	var ups []module.UpstreamSettings
+	if m.Upstream != "" {
+		up, ok := settings.Upstream(m.Upstream)
+		if !ok {
+			return fmt.Errorf("cpam_management: unknown CPA upstream %q; the cpam global option names its upstreams with: cpa <name> <url>", m.Upstream)
 		}
-		return fmt.Errorf("cpam_management: unknown CPA upstream %q; the cpam global option names its upstreams with: cpa <name> <url>", m.Upstream)
+		ups = append(ups, up)
+	} else {
+		ups = settings.Upstreams
+	}
+	if len(ups) == 0 {
+		return fmt.Errorf("cpam_management: no CPA upstream is configured; add to the global options: cpam { cpa http://127.0.0.1:8317 { management_key {env.CPA_MANAGEMENT_KEY} } }")
 	}
 	m.auth = app.Runtime().Auth()
-	raw, err := json.Marshal(proxyConfig(up))
-	if err != nil {
-		return fmt.Errorf("cpam_management: encoding proxy config: %w", err)
+	m.usage = api.New(apiOptions(app))
+	m.proxies = make(map[string]*reverseproxy.Handler, len(ups))
+	for _, up := range ups {
+		raw, err := json.Marshal(proxyConfig(up))
+		if err != nil {
+			return fmt.Errorf("cpam_management: encoding proxy config: %w", err)
+		}
+		mod, err := ctx.LoadModuleByID("http.handlers.reverse_proxy", raw)
+		if err != nil {
+			return fmt.Errorf("cpam_management: loading reverse_proxy for cpa %s: %w", up.Name, err)
+		}
+		m.proxies[up.Name] = mod.(*reverseproxy.Handler)
+		m.names = append(m.names, up.Name)
 	}
-	mod, err := ctx.LoadModuleByID("http.handlers.reverse_proxy", raw)
-	if err != nil {
-		return fmt.Errorf("cpam_management: loading reverse_proxy: %w", err)
-	}
-	m.proxy = mod.(*reverseproxy.Handler)
 	return nil
 }
 
@@ -130,9 +156,16 @@ func escapePlaceholders(v string) string {
 	return strings.NewReplacer("{", `\{`, "}", `\}`).Replace(v)
 }
 
-// ServeHTTP authenticates the caller and proxies the request to CPA.
+// ServeHTTP authenticates the caller, picks the CPA upstream and proxies
+// the request to it (or answers CPA's removed usage routes from the store).
 func (m *Management) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if !strings.HasPrefix(r.URL.Path, managementPrefix) {
+	name, rel, byPath := upstreamFromPath(r.URL.Path)
+	if !strings.HasPrefix(rel, managementPrefix) {
+		if byPath {
+			writeJSONError(w, http.StatusNotFound, "not_found",
+				"address CPA's management API below /cpa/<upstream>/v0/management/")
+			return nil
+		}
 		return next.ServeHTTP(w, r)
 	}
 	if m.auth == nil {
@@ -144,12 +177,64 @@ func (m *Management) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	if !ok {
 		return nil
 	}
-	if strings.TrimSuffix(r.URL.Path, "/") == managementPrefix+"usage-queue" {
+	sub := strings.TrimSuffix(strings.TrimPrefix(rel, strings.TrimSuffix(managementPrefix, "/")), "/")
+	if sub == "/usage-queue" {
 		writeJSONError(w, http.StatusForbidden, "reserved",
 			"usage-queue is reserved for the cpam collector: reading it here would take usage records away from the store; read usage from the cpam API instead")
 		return nil
 	}
-	return m.proxy.ServeHTTP(w, r, next)
+	if h := r.Header.Get(UpstreamHeader); h != "" {
+		if byPath && h != name {
+			writeJSONError(w, http.StatusBadRequest, "upstream_conflict",
+				"the path and the "+UpstreamHeader+" header select different CPA upstreams; use one of them")
+			return nil
+		}
+		name = h
+	}
+	if name == "" && len(m.names) > 0 {
+		name = m.names[0]
+	}
+	proxy, ok := m.proxies[name]
+	if !ok {
+		writeJSONError(w, http.StatusNotFound, "unknown_upstream",
+			fmt.Sprintf("no CPA upstream named %q here; choose one of: %s", name, strings.Join(m.names, ", ")))
+		return nil
+	}
+	r = r.Clone(r.Context())
+	r.Header.Del(UpstreamHeader)
+	if byPath {
+		r.URL.Path, r.URL.RawPath = rel, ""
+	}
+	if sub == "/usage" || strings.HasPrefix(sub, "/usage/") {
+		if m.serveUsage(w, r, name, sub) {
+			return nil
+		}
+	}
+	return proxy.ServeHTTP(w, r, next)
+}
+
+// serveUsage answers CPA's removed /usage, /usage/export and /usage/import
+// from the store, for the chosen upstream. It reports false for other
+// usage paths, which go to CPA.
+func (m *Management) serveUsage(w http.ResponseWriter, r *http.Request, upstream, sub string) bool {
+	q := r.URL.Query()
+	if q.Get("upstream") == "" {
+		q.Set("upstream", upstream)
+	}
+	r.URL.RawQuery = q.Encode()
+	r.URL.Path = sub
+	return m.usage.ServeUsageCompat(w, r)
+}
+
+// upstreamFromPath splits "/cpa/<name>/rest" into name and "/rest"; other
+// paths come back unchanged with byPath false.
+func upstreamFromPath(p string) (name, rel string, byPath bool) {
+	if !strings.HasPrefix(p, upstreamPathPrefix) {
+		return "", p, false
+	}
+	rest := p[len(upstreamPathPrefix):]
+	name, tail, _ := strings.Cut(rest, "/")
+	return name, "/" + tail, true
 }
 
 // writeJSONError answers {"error": msg, "code": code}, like the API.
