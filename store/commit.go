@@ -118,6 +118,7 @@ func (s *Store) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 	if res.Stored > 0 {
 		s.notifyChanged()
 	}
+	s.accounts.remember(b.Events)
 	return res, nil
 }
 

@@ -82,7 +82,8 @@ type Store struct {
 
 	names nameCache // id -> dictionary entry, for the read side
 
-	changes changeSignal // wakes live feeds when events are stored (live.go)
+	changes  changeSignal // wakes live feeds when events are stored (live.go)
+	accounts accountCache // newest attribution per auth_index (accounts.go)
 }
 
 // request is one unit of work for the writer goroutine.
