@@ -25,7 +25,7 @@ const (
 )
 
 // aliasRoutes registers /v0/management/api-key-aliases.
-func (h *Handler) aliasRoutes(mux *http.ServeMux) {
+func (h *Handler) aliasRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /v0/management/api-key-aliases", h.getAliases)
 	mux.HandleFunc("PUT /v0/management/api-key-aliases", h.putAliases)
 	mux.HandleFunc("DELETE /v0/management/api-key-aliases/{hash}", h.deleteAlias)

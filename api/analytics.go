@@ -66,7 +66,7 @@ var analyticsRoutesTable = []analyticsRoute{
 }
 
 // analyticsRoutes registers /status and /api/v1/*.
-func (h *Handler) analyticsRoutes(mux *http.ServeMux) {
+func (h *Handler) analyticsRoutes(mux *routeMux) {
 	for _, rt := range analyticsRoutesTable {
 		mux.HandleFunc(rt.method+" "+rt.path, func(w http.ResponseWriter, r *http.Request) {
 			h.serveAnalytics(w, r, rt)

@@ -95,8 +95,8 @@ const (
 // Handler serves the API.
 type Handler struct {
 	opts   Options
-	public *http.ServeMux // no authentication
-	mux    *http.ServeMux // authenticated
+	public *routeMux // no authentication
+	mux    *routeMux // authenticated
 	// liveHub serves /api/v1/live and ends its streams on Close.
 	liveHub *liveHub
 }
@@ -109,7 +109,7 @@ func New(opts Options) *Handler {
 	if opts.MaxImportSize <= 0 {
 		opts.MaxImportSize = DefaultMaxImportSize
 	}
-	h := &Handler{opts: opts, public: http.NewServeMux(), mux: http.NewServeMux()}
+	h := &Handler{opts: opts, public: newRouteMux(), mux: newRouteMux()}
 	h.public.HandleFunc("GET /health", h.health)
 	h.public.HandleFunc("GET /usage-service/info", h.info)
 	h.authRoutes(h.public, h.mux)
@@ -118,7 +118,9 @@ func New(opts Options) *Handler {
 	h.priceRoutes(h.mux)
 	h.aliasRoutes(h.mux)
 	h.liveRoutes(h.mux)
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// The fallback is not a route: registered past routeMux, it is not
+	// recorded.
+	h.mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API route: "+r.URL.Path)
 	})
 	return h

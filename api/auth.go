@@ -444,7 +444,7 @@ func csrfSafe(r *http.Request) bool {
 // authRoutes registers the /auth routes. They all go on the public mux:
 // /auth/login needs no authentication and the others authenticate through
 // withIdentity, which hands them the caller's Identity.
-func (h *Handler) authRoutes(public, _ *http.ServeMux) {
+func (h *Handler) authRoutes(public, _ *routeMux) {
 	public.HandleFunc("POST /auth/login", h.login)
 	public.HandleFunc("POST /auth/logout", h.withIdentity(h.logout))
 	public.HandleFunc("GET /auth/session", h.withIdentity(h.session))

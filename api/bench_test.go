@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,10 +44,15 @@ func benchEvents(n int) []usage.Event {
 }
 
 // BenchmarkAPISummary measures summary, breakdown and an events page over
-// 200,000 stored events through the HTTP handler. It reports ns/op only.
+// 200,000 stored events (CPAM_BENCH_EVENTS overrides the count) through
+// the HTTP handler. It reports ns/op only.
 func BenchmarkAPISummary(b *testing.B) {
 	s := openStore(b)
-	evs := benchEvents(200_000)
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("CPAM_BENCH_EVENTS")); err == nil && v > 0 {
+		n = v
+	}
+	evs := benchEvents(n)
 	for i := 0; i < len(evs); i += 10_000 {
 		if _, err := s.Commit(context.Background(), store.Batch{Events: evs[i:min(i+10_000, len(evs))]}); err != nil {
 			b.Fatal(err)

@@ -52,7 +52,7 @@ var (
 )
 
 // compatRoutes registers the CPA-Manager compatible usage routes.
-func (h *Handler) compatRoutes(mux *http.ServeMux) {
+func (h *Handler) compatRoutes(mux *routeMux) {
 	mux.HandleFunc("GET "+compatPrefix+compatUsagePath, h.compatUsage)
 	mux.HandleFunc("GET "+compatPrefix+compatExportPath, h.compatExport)
 	mux.HandleFunc("POST "+compatPrefix+compatImportPath, h.compatImport)

@@ -85,7 +85,7 @@ type liveHub struct {
 }
 
 // liveRoutes registers /api/v1/live.
-func (h *Handler) liveRoutes(mux *http.ServeMux) {
+func (h *Handler) liveRoutes(mux *routeMux) {
 	h.liveHub = &liveHub{h: h, max: DefaultMaxLiveStreams, poll: livePoll, ping: livePing, done: make(chan struct{})}
 	mux.Handle(livePattern, h.liveHub)
 }
@@ -173,19 +173,21 @@ func parseLive(r *http.Request) (*liveRequest, error) {
 	}
 	lr := &liveRequest{filter: f, q: q, reveal: reveal}
 	// EventSource sends Last-Event-ID when it reconnects, with the URL of
-	// the first connection: the header is the newer position.
-	if s := strings.TrimSpace(r.Header.Get("Last-Event-ID")); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id < 0 {
-			return nil, badParamf("Last-Event-ID %q is not an event id this feed sent: reconnect without it", s)
-		}
-		lr.after, lr.resume = id, true
-	} else if s, ok, err := single(v, pAfter); err != nil {
+	// the first connection: the header is the newer position, but after
+	// is checked either way.
+	if s, ok, err := single(v, pAfter); err != nil {
 		return nil, err
 	} else if ok && s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id < 0 {
 			return nil, badParamf("after=%q: send the id of the last event received (0 or more), or leave it out to start with the next event", s)
+		}
+		lr.after, lr.resume = id, true
+	}
+	if s := strings.TrimSpace(r.Header.Get("Last-Event-ID")); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id < 0 {
+			return nil, badParamf("Last-Event-ID %q is not an event id this feed sent: reconnect without it", s)
 		}
 		lr.after, lr.resume = id, true
 	}
@@ -250,7 +252,7 @@ func (l *liveHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if gapFrom >= 0 {
 		gap, _ := json.Marshal(map[string]any{"skippedAfter": gapFrom, "skippedTo": s.cursor,
-			"reason": "more than " + strconv.Itoa(liveBacklog) + " events were stored since the last one received; read the skipped ones from /api/v1/events"})
+			"reason": "more than " + strconv.Itoa(liveBacklog) + " events were stored since the last one received; reload the events list (/api/v1/events) to see them"})
 		if err := s.write("event: gap\ndata: " + string(gap) + "\n\n"); err != nil {
 			return
 		}

@@ -47,7 +47,7 @@ const sourceDefault = "default"
 var priceSyncMu sync.Mutex
 
 // priceRoutes registers /v0/management/model-prices and its sync.
-func (h *Handler) priceRoutes(mux *http.ServeMux) {
+func (h *Handler) priceRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /v0/management/model-prices", h.getPrices)
 	mux.HandleFunc("PUT /v0/management/model-prices", h.putPrices)
 	mux.HandleFunc("DELETE /v0/management/model-prices/{model...}", h.deletePrice)
@@ -445,14 +445,18 @@ func (h *Handler) recomputePrices(w http.ResponseWriter, r *http.Request) {
 		From string `json:"from"`
 		To   string `json:"to"`
 	}
-	const example = `{"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"} (RFC 3339; default the last 30 days)`
+	const example = `{"from": "2026-01-01T00:00:00Z", "to": "2026-02-01"} (RFC 3339 or a UTC date; default the last 30 days)`
 	if !decodeManagementBody(w, r, &body, true, example) {
 		return
 	}
 	parse := func(name, v string) (time.Time, error) {
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
+		v = strings.TrimSpace(v)
+		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return t, badParamf("%s %q is not an RFC 3339 time: send e.g. %s", name, v, example)
+			if d, derr := time.Parse(time.DateOnly, v); derr == nil {
+				return d, nil
+			}
+			return t, badParamf("%s %q is not an RFC 3339 time or a date: send e.g. %s", name, v, example)
 		}
 		return t, nil
 	}

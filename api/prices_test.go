@@ -323,3 +323,20 @@ func TestPricesRecompute(t *testing.T) {
 		t.Errorf("explicit period: %d %s", code, body)
 	}
 }
+
+func TestPricesRecomputeAcceptsDates(t *testing.T) {
+	h, b := fixture(t)
+	norm, err := usage.NewNormalizer([]byte("0123456789abcdef0123456789abcdef"), nil, usage.DefaultPriceBook())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.norm = norm
+	code, body := sendJSON(t, h, "POST", "/v0/management/model-prices/recompute", `{"from": "2026-11-26", "to": "2026-11-28T00:00:00Z"}`)
+	if code != http.StatusOK || !strings.Contains(string(body), `"from":"2026-11-26T00:00:00Z"`) {
+		t.Errorf("dates: %d %s", code, body)
+	}
+	code, body = sendJSON(t, h, "POST", "/v0/management/model-prices/recompute", `{"from": "yesterday"}`)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "RFC 3339 time or a date") {
+		t.Errorf("bad from: %d %s", code, body)
+	}
+}

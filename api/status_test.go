@@ -75,6 +75,7 @@ func TestStatus(t *testing.T) {
 type openAPIOp struct {
 	OperationID string                     `json:"operationId"`
 	Parameters  []map[string]any           `json:"parameters"`
+	RequestBody map[string]any             `json:"requestBody"`
 	Responses   map[string]json.RawMessage `json:"responses"`
 	Security    *[]map[string][]string     `json:"security"`
 }
@@ -108,6 +109,71 @@ func resolve(t *testing.T, doc map[string]any, ref string) any {
 	return cur
 }
 
+// deref returns v, or what it points to when it is a {"$ref": ...} object.
+func deref(t *testing.T, doc map[string]any, v any) map[string]any {
+	t.Helper()
+	m, _ := v.(map[string]any)
+	if ref, ok := m["$ref"].(string); ok {
+		m, _ = resolve(t, doc, ref).(map[string]any)
+	}
+	return m
+}
+
+// openAPIRoute turns a ServeMux pattern ("DELETE /a/{name...}") into its
+// OpenAPI operation key ("delete /a/{name}") and the names of its
+// wildcards; ok is false for a pattern without a method or host-relative
+// path.
+func openAPIRoute(pattern string) (key string, wildcards []string, ok bool) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok || method == "" || method != strings.ToUpper(method) || !strings.HasPrefix(path, "/") {
+		return "", nil, false
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		switch {
+		case s == "{$}":
+			segs[i] = ""
+		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"):
+			name := strings.TrimSuffix(s[1:len(s)-1], "...")
+			wildcards = append(wildcards, name)
+			segs[i] = "{" + name + "}"
+		}
+	}
+	return strings.ToLower(method) + " " + strings.Join(segs, "/"), wildcards, true
+}
+
+// samplePath fills the path parameters of an OpenAPI path with a value
+// every route accepts in its place (a key hash is also a model name).
+func samplePath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			segs[i] = "0123456789abcdef0123456789abcdef"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// sortedKeys returns the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+}
+
+// boolKeys returns the key set of m.
+func boolKeys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
 func TestOpenAPIDocument(t *testing.T) {
 	doc, paths := loadOpenAPI(t)
 	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.0.") {
@@ -131,81 +197,270 @@ func TestOpenAPIDocument(t *testing.T) {
 		}
 	}
 	walk(doc)
-
-	h, _ := fixture(t)
-	served := func(method, path string) bool {
-		r := httptest.NewRequest(method, path, nil)
-		if _, p := h.public.Handler(r); p != "" {
-			return true
-		}
-		_, p := h.mux.Handler(r)
-		return p != "" && p != "/"
+	schemes, _ := resolve(t, doc, "#/components/securitySchemes").(map[string]any)
+	globalSecurity, _ := doc["security"].([]any)
+	if len(globalSecurity) == 0 {
+		t.Errorf("the document declares no default security")
 	}
+	for _, req := range globalSecurity {
+		for name := range req.(map[string]any) {
+			if schemes[name] == nil {
+				t.Errorf("default security names unknown scheme %q", name)
+			}
+		}
+	}
+
+	// What the handler serves: every pattern registered on its muxes (the
+	// catch-all 404 is not recorded).
+	h, _ := fixture(t)
+	type route struct {
+		pattern   string
+		mux       *routeMux
+		wildcards []string
+	}
+	routes := map[string]route{} // by OpenAPI key, "get /path"
+	for _, mux := range []*routeMux{h.public, h.mux} {
+		for _, p := range mux.patterns {
+			key, wild, ok := openAPIRoute(p)
+			if !ok {
+				t.Errorf("route %q has no method or path: register routes as \"METHOD /path\"", p)
+				continue
+			}
+			if _, dup := routes[key]; dup {
+				t.Errorf("route %q is registered twice", p)
+			}
+			routes[key] = route{pattern: p, mux: mux, wildcards: wild}
+		}
+	}
+	if len(routes) == 0 {
+		t.Fatal("no route recorded")
+	}
+
+	// The query parameters each route accepts, from the lists its handler
+	// checks the query against (unknown parameters get 400).
+	queryParams := map[string][]string{
+		"GET " + compatPrefix + compatUsagePath:   compatUsageParams,
+		"GET " + compatPrefix + compatExportPath:  compatExportParams,
+		"POST " + compatPrefix + compatImportPath: compatImportParams,
+		livePattern: liveParams,
+	}
+	for _, rt := range analyticsRoutesTable {
+		queryParams[rt.method+" "+rt.path] = rt.params
+	}
+	// These handlers read no query parameter: their input is the path or a
+	// JSON body. They do not check the query either (unknown parameters
+	// are ignored), so there is no list in the code to compare with. A new
+	// route must be added here or get a list of its own.
+	for _, p := range []string{
+		"GET /health", "GET /usage-service/info",
+		"POST /auth/login", "POST /auth/logout", "GET /auth/session", "POST /auth/admin-key",
+		"GET /v0/management/model-prices", "PUT /v0/management/model-prices",
+		"DELETE /v0/management/model-prices/{model...}",
+		"POST /v0/management/model-prices/recompute", "POST /v0/management/model-prices/sync",
+		"GET /v0/management/api-key-aliases", "PUT /v0/management/api-key-aliases",
+		"DELETE /v0/management/api-key-aliases/{hash}",
+	} {
+		if _, dup := queryParams[p]; dup {
+			t.Errorf("%s is listed twice", p)
+		}
+		queryParams[p] = nil
+	}
+	// Request headers documented as parameters: the live feed resumes from
+	// Last-Event-ID (parseLive).
+	headerParams := map[string][]string{livePattern: {"Last-Event-ID"}}
+	// Routes that read a request body, and whether it is required (the
+	// handlers decode it inline; recompute and sync accept an empty body).
+	// All take JSON; the import also NDJSON.
+	bodies := map[string]bool{
+		"POST /auth/login":                           true,
+		"PUT /v0/management/model-prices":            true,
+		"POST /v0/management/model-prices/recompute": false,
+		"POST /v0/management/model-prices/sync":      false,
+		"PUT /v0/management/api-key-aliases":         true,
+		"POST " + compatPrefix + compatImportPath:    true,
+	}
+	bodyTypes := map[string][]string{"POST " + compatPrefix + compatImportPath: {"application/json", "application/x-ndjson"}}
+	// The content type of the success answer when it is not JSON ("" for
+	// none).
+	successTypes := map[string]string{
+		"POST /auth/logout":                      "",
+		"GET " + compatPrefix + compatExportPath: "application/x-ndjson",
+		livePattern:                              "text/event-stream",
+	}
+
+	// The tables above name served routes only.
+	recorded := map[string]bool{}
+	for _, rt := range routes {
+		recorded[rt.pattern] = true
+	}
+	for _, table := range []map[string]bool{
+		boolKeys(queryParams), boolKeys(headerParams), bodies, boolKeys(bodyTypes), boolKeys(successTypes),
+	} {
+		for _, p := range sortedKeys(table) {
+			if !recorded[p] {
+				t.Errorf("the test lists %q, which is not served", p)
+			}
+		}
+	}
+
 	ids := map[string]bool{}
-	var authPending []string
-	authServed := false
-	for path, ops := range paths {
-		for method, op := range ops {
+	documented := map[string]bool{}
+	for _, path := range sortedKeys(paths) {
+		for _, method := range sortedKeys(paths[path]) {
+			op := paths[path][method]
+			key := method + " " + path
+			documented[key] = true
 			m := strings.ToUpper(method)
 			if ids[op.OperationID] || op.OperationID == "" {
 				t.Errorf("%s %s: operationId %q missing or repeated", m, path, op.OperationID)
 			}
 			ids[op.OperationID] = true
-			if !slices.ContainsFunc([]string{"200", "204"}, func(c string) bool { _, ok := op.Responses[c]; return ok }) {
-				t.Errorf("%s %s documents no success answer", m, path)
-			}
-			public := op.Security != nil && len(*op.Security) == 0
-			if public != (path == "/health" || path == "/usage-service/info" || path == "/auth/login") {
-				t.Errorf("%s %s: public=%v", m, path, public)
-			}
-			switch {
-			case served(m, path):
-				if strings.HasPrefix(path, "/auth/") {
-					authServed = true
+			var success []string
+			for code, raw := range op.Responses {
+				var r any
+				_ = json.Unmarshal(raw, &r)
+				if d, _ := deref(t, doc, r)["description"].(string); d == "" {
+					t.Errorf("%s %s: response %s has no description", m, path, code)
 				}
-			case strings.HasPrefix(path, "/auth/"):
-				authPending = append(authPending, m+" "+path)
-			default:
+				if strings.HasPrefix(code, "2") {
+					success = append(success, code)
+				}
+			}
+			if len(success) != 1 {
+				t.Errorf("%s %s documents success answers %v, want one", m, path, success)
+			}
+
+			rt, ok := routes[key]
+			if !ok {
 				t.Errorf("documented %s %s is not served", m, path)
+				continue
+			}
+			// The documented path reaches the route.
+			target := samplePath(path)
+			if _, p := rt.mux.Handler(httptest.NewRequest(m, target, nil)); p != rt.pattern {
+				t.Errorf("%s %s routes to %q, want %q", m, target, p, rt.pattern)
+			}
+
+			// Security: a request without credentials gets 401 exactly
+			// when the document says the route needs authentication.
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(m, target, nil))
+			needsAuth := rec.Code == http.StatusUnauthorized
+			public := op.Security != nil && len(*op.Security) == 0
+			switch {
+			case needsAuth && public:
+				t.Errorf("%s %s is documented as public (security: []) but answers 401 without credentials", m, path)
+			case !needsAuth && !public:
+				t.Errorf("%s %s answers %d without credentials: document it with security: []", m, path, rec.Code)
+			case needsAuth:
+				if op.Security != nil {
+					for _, req := range *op.Security {
+						for name := range req {
+							if schemes[name] == nil {
+								t.Errorf("%s %s: unknown security scheme %q", m, path, name)
+							}
+						}
+					}
+				}
+				if _, ok := op.Responses["401"]; !ok {
+					t.Errorf("%s %s does not document 401", m, path)
+				}
+				if _, ok := op.Responses["403"]; !ok && isStateChanging(m) {
+					t.Errorf("%s %s does not document 403 (CSRF rule for cookie sessions)", m, path)
+				}
+			}
+
+			// Parameters.
+			var query, inPath, header []string
+			for _, p := range op.Parameters {
+				p = deref(t, doc, p)
+				name, _ := p["name"].(string)
+				switch p["in"] {
+				case "query":
+					query = append(query, name)
+				case "path":
+					inPath = append(inPath, name)
+					if p["required"] != true {
+						t.Errorf("%s %s: path parameter %s is not required", m, path, name)
+					}
+				case "header":
+					header = append(header, name)
+				default:
+					t.Errorf("%s %s: parameter %v is not in the query, path or header", m, path, p)
+				}
+			}
+			want, known := queryParams[rt.pattern]
+			if !known {
+				t.Errorf("route %q: the test does not know its query parameters; add them to queryParams", rt.pattern)
+			}
+			for _, c := range []struct {
+				what      string
+				got, want []string
+			}{
+				{"query parameters", query, want},
+				{"path parameters", inPath, rt.wildcards},
+				{"header parameters", header, headerParams[rt.pattern]},
+			} {
+				slices.Sort(c.got)
+				if w := slices.Sorted(slices.Values(c.want)); !slices.Equal(c.got, w) {
+					t.Errorf("%s %s documents %s %v, accepts %v", m, path, c.what, c.got, w)
+				}
+			}
+
+			// Request body.
+			required, readsBody := bodies[rt.pattern]
+			body := deref(t, doc, op.RequestBody)
+			switch {
+			case readsBody && body == nil:
+				t.Errorf("%s %s reads a request body but documents none", m, path)
+			case !readsBody && body != nil:
+				t.Errorf("%s %s documents a request body it does not read", m, path)
+			case readsBody:
+				if got, _ := body["required"].(bool); got != required {
+					t.Errorf("%s %s: request body required=%v, want %v", m, path, got, required)
+				}
+				content, _ := body["content"].(map[string]any)
+				types := bodyTypes[rt.pattern]
+				if types == nil {
+					types = []string{"application/json"}
+				}
+				if got := sortedKeys(content); !slices.Equal(got, types) {
+					t.Errorf("%s %s: request body types %v, want %v", m, path, got, types)
+				}
+				for typ, c := range content {
+					if c, _ := c.(map[string]any); c["schema"] == nil {
+						t.Errorf("%s %s: request body %s has no schema", m, path, typ)
+					}
+				}
+			}
+
+			// Success answer.
+			wantType, special := successTypes[rt.pattern]
+			if !special {
+				wantType = "application/json"
+			}
+			for _, code := range success {
+				var r any
+				_ = json.Unmarshal(op.Responses[code], &r)
+				content, _ := deref(t, doc, r)["content"].(map[string]any)
+				got := strings.Join(sortedKeys(content), ",")
+				if got != wantType {
+					t.Errorf("%s %s: %s answer content %q, want %q", m, path, code, got, wantType)
+				}
+				if c, _ := content[got].(map[string]any); got != "" && c["schema"] == nil {
+					t.Errorf("%s %s: %s answer has no schema", m, path, code)
+				}
 			}
 		}
 	}
-	// The /auth routes belong to the authentication code; until it
-	// registers any of them they cannot be checked, afterwards all must be
-	// served.
-	if authServed && len(authPending) > 0 {
-		t.Errorf("documented but not served: %v", authPending)
-	} else if len(authPending) > 0 {
-		t.Logf("auth routes not registered yet, not checked: %v", authPending)
+	for _, key := range sortedKeys(routes) {
+		if !documented[key] {
+			t.Errorf("%s is served but not documented", routes[key].pattern)
+		}
 	}
 
-	// Every registered route is documented, with exactly the query
-	// parameters it accepts, and answers (not 404/405).
-	registered := append([]analyticsRoute{{method: "GET", path: "/health"}, {method: "GET", path: "/usage-service/info"}}, analyticsRoutesTable...)
-	for _, rt := range registered {
-		op, ok := paths[rt.path][strings.ToLower(rt.method)]
-		if !ok {
-			t.Errorf("%s %s is served but not documented", rt.method, rt.path)
-			continue
-		}
-		var names []string
-		for _, p := range op.Parameters {
-			if ref, ok := p["$ref"].(string); ok {
-				p, _ = resolve(t, doc, ref).(map[string]any)
-			}
-			if p["in"] != "query" {
-				t.Errorf("%s %s: parameter %v is not in the query", rt.method, rt.path, p)
-			}
-			names = append(names, p["name"].(string))
-		}
-		slices.Sort(names)
-		want := slices.Sorted(slices.Values(rt.params))
-		if !slices.Equal(names, want) {
-			t.Errorf("%s %s documents parameters %v, accepts %v", rt.method, rt.path, names, want)
-		}
-		if rt.serve == nil {
-			continue // public routes, served above
-		}
+	// The analytics routes answer (not 404/405).
+	for _, rt := range analyticsRoutesTable {
 		target := rt.path
 		if rt.path == "/api/v1/breakdown" {
 			target += "?by=model"
