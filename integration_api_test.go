@@ -1,7 +1,6 @@
 package cpam_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cpam-caddy/cpam/cpasim"
+	"github.com/cpam-caddy/cpam/internal/ssetest"
 )
 
 // apiConfig is the single-domain site with the API options an operator
@@ -48,33 +48,6 @@ localhost {
 	cpam_management
 }
 `, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), litellmURL)
-}
-
-// sseFrame is one Server-Sent Events frame.
-type sseFrame struct{ id, event, data string }
-
-// readFrames parses SSE frames from r into out until r ends.
-func readFrames(r io.Reader, out chan<- sseFrame) {
-	defer close(out)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var f sseFrame
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if f.event != "" || f.data != "" {
-				out <- f
-			}
-			f = sseFrame{}
-		case strings.HasPrefix(line, "id: "):
-			f.id = line[4:]
-		case strings.HasPrefix(line, "event: "):
-			f.event = line[7:]
-		case strings.HasPrefix(line, "data: "):
-			f.data += line[6:]
-		}
-	}
 }
 
 // TestAPIThroughCaddy drives the usage API's management-side routes through
@@ -167,8 +140,8 @@ func TestAPIThroughCaddy(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("live: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	frames := make(chan sseFrame, 64)
-	go readFrames(resp.Body, frames)
+	frames := make(chan ssetest.Frame, 64)
+	go ssetest.Read(resp.Body, frames)
 
 	t.Run("price sync from the configured catalogue", func(t *testing.T) {
 		status, _, body := send(t, client, http.MethodPost, "/cpam/v0/management/model-prices/sync", admin, `{"models":["mock-gpt"]}`)
@@ -208,7 +181,7 @@ func TestAPIThroughCaddy(t *testing.T) {
 				if !ok {
 					t.Fatalf("the live stream ended after %d events", got)
 				}
-				if f.event != "events" {
+				if f.Event != "events" {
 					continue
 				}
 				var evs []struct {
@@ -216,7 +189,7 @@ func TestAPIThroughCaddy(t *testing.T) {
 					Priced       bool   `json:"priced"`
 					CostMicroUSD int64  `json:"costMicroUsd"`
 				}
-				if err := json.Unmarshal([]byte(f.data), &evs); err != nil {
+				if err := json.Unmarshal([]byte(f.Data), &evs); err != nil {
 					t.Fatalf("frame data: %v", err)
 				}
 				for _, e := range evs {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,17 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cpam-caddy/cpam/internal/ssetest"
 	"github.com/cpam-caddy/cpam/store"
 	"github.com/cpam-caddy/cpam/usage"
 )
 
 const liveAdminKey = "live-admin-key-0123456789"
-
-// sseFrame is one parsed Server-Sent Events frame.
-type sseFrame struct {
-	id, event, data, retry string
-	comment                bool
-}
 
 // liveEnv is an API handler on a real store behind a real HTTP server.
 type liveEnv struct {
@@ -58,7 +52,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 // liveConn is an open stream.
 type liveConn struct {
 	resp   *http.Response
-	frames chan sseFrame
+	frames chan ssetest.Frame
 	cancel context.CancelFunc
 }
 
@@ -77,13 +71,13 @@ func (e *liveEnv) open(t *testing.T, query string, hdr http.Header) *liveConn {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}
 	}
-	c := &liveConn{resp: resp, frames: make(chan sseFrame, 100), cancel: cancel}
-	go readFrames(resp.Body, c.frames)
+	c := &liveConn{resp: resp, frames: make(chan ssetest.Frame, 100), cancel: cancel}
+	go ssetest.Read(resp.Body, c.frames)
 	t.Cleanup(func() {
 		cancel()
 		resp.Body.Close()
 	})
-	if f := c.next(t, 5*time.Second); f.retry != "3000" {
+	if f := c.next(t, 5*time.Second); f.Retry != "3000" {
 		t.Fatalf("first frame %+v, want retry: 3000", f)
 	}
 	return c
@@ -114,47 +108,9 @@ func (e *liveEnv) request(t *testing.T, query string, hdr http.Header) (*http.Re
 	return resp, cancel
 }
 
-// readFrames parses an SSE body into frames until it ends.
-func readFrames(body io.Reader, out chan<- sseFrame) {
-	defer close(out)
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	var f sseFrame
-	var data []string
-	started := false
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if started {
-				f.data = strings.Join(data, "\n")
-				out <- f
-			}
-			f, data, started = sseFrame{}, nil, false
-			continue
-		}
-		started = true
-		if strings.HasPrefix(line, ":") {
-			f.comment = true
-			continue
-		}
-		name, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch name {
-		case "id":
-			f.id = value
-		case "event":
-			f.event = value
-		case "data":
-			data = append(data, value)
-		case "retry":
-			f.retry = value
-		}
-	}
-}
-
 // next returns the next frame that is not a comment; it fails the test
 // after timeout or when the stream ends.
-func (c *liveConn) next(t *testing.T, timeout time.Duration) sseFrame {
+func (c *liveConn) next(t *testing.T, timeout time.Duration) ssetest.Frame {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -163,7 +119,7 @@ func (c *liveConn) next(t *testing.T, timeout time.Duration) sseFrame {
 			if !ok {
 				t.Fatal("the stream ended")
 			}
-			if f.comment {
+			if f.Comment {
 				continue
 			}
 			return f
@@ -183,7 +139,7 @@ func (c *liveConn) quiet(t *testing.T, d time.Duration) {
 			if !ok {
 				t.Fatal("the stream ended")
 			}
-			if !f.comment {
+			if !f.Comment {
 				t.Fatalf("unexpected frame %+v", f)
 			}
 		case <-deadline:
@@ -196,16 +152,16 @@ func (c *liveConn) quiet(t *testing.T, d time.Duration) {
 func (c *liveConn) events(t *testing.T, timeout time.Duration) (int64, []eventJSON) {
 	t.Helper()
 	f := c.next(t, timeout)
-	if f.event != "events" {
+	if f.Event != "events" {
 		t.Fatalf("frame %+v, want an events frame", f)
 	}
 	var evs []eventJSON
-	if err := json.Unmarshal([]byte(f.data), &evs); err != nil {
-		t.Fatalf("data %q: %v", f.data, err)
+	if err := json.Unmarshal([]byte(f.Data), &evs); err != nil {
+		t.Fatalf("data %q: %v", f.Data, err)
 	}
-	id, err := strconv.ParseInt(f.id, 10, 64)
+	id, err := strconv.ParseInt(f.ID, 10, 64)
 	if err != nil || len(evs) == 0 || id != evs[len(evs)-1].ID {
-		t.Fatalf("frame id %q does not name its last event (%d events)", f.id, len(evs))
+		t.Fatalf("frame id %q does not name its last event (%d events)", f.ID, len(evs))
 	}
 	return id, evs
 }
@@ -379,7 +335,7 @@ func TestLiveBacklogIsCapped(t *testing.T) {
 	c := e.open(t, "after=0", nil)
 	f := c.next(t, 3*time.Second)
 	var gap struct{ SkippedAfter, SkippedTo int64 }
-	if f.event != "gap" || json.Unmarshal([]byte(f.data), &gap) != nil || gap.SkippedAfter != 0 || gap.SkippedTo != latest-liveBacklog {
+	if f.Event != "gap" || json.Unmarshal([]byte(f.Data), &gap) != nil || gap.SkippedAfter != 0 || gap.SkippedTo != latest-liveBacklog {
 		t.Fatalf("first frame %+v, want a gap up to %d", f, latest-liveBacklog)
 	}
 	got := 0
@@ -439,7 +395,7 @@ func TestLiveCloseEndsStreams(t *testing.T) {
 	e.h.Close() // idempotent
 	for _, c := range []*liveConn{c1, c2} {
 		f := c.next(t, 2*time.Second)
-		if f.event != "close" || f.data != `{"reason":"server stopping"}` {
+		if f.Event != "close" || f.Data != `{"reason":"server stopping"}` {
 			t.Fatalf("frame %+v, want the close event", f)
 		}
 		select {

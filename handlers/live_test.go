@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 
 	"github.com/cpam-caddy/cpam/cpasim/simtest"
+	"github.com/cpam-caddy/cpam/internal/ssetest"
 )
 
 // Ports of this package's in-process Caddy (the root package's integration
@@ -63,52 +63,8 @@ localhost {
 `, liveAdminPort, liveHTTPPort, liveHTTPSPort, liveGrace, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), retention)
 }
 
-// sseFrame is one Server-Sent Events frame.
-type sseFrame struct {
-	id, event, data, retry string
-	comment                bool
-}
-
-// readSSE parses an SSE body into frames until it ends.
-func readSSE(body io.Reader, out chan<- sseFrame) {
-	defer close(out)
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	var f sseFrame
-	var data []string
-	started := false
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if started {
-				f.data = strings.Join(data, "\n")
-				out <- f
-			}
-			f, data, started = sseFrame{}, nil, false
-			continue
-		}
-		started = true
-		if strings.HasPrefix(line, ":") {
-			f.comment = true
-			continue
-		}
-		name, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch name {
-		case "id":
-			f.id = value
-		case "event":
-			f.event = value
-		case "data":
-			data = append(data, value)
-		case "retry":
-			f.retry = value
-		}
-	}
-}
-
 // nextFrame returns the next frame that is not a comment, or fails.
-func nextFrame(t *testing.T, frames <-chan sseFrame, timeout time.Duration) sseFrame {
+func nextFrame(t *testing.T, frames <-chan ssetest.Frame, timeout time.Duration) ssetest.Frame {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
@@ -117,7 +73,7 @@ func nextFrame(t *testing.T, frames <-chan sseFrame, timeout time.Duration) sseF
 			if !ok {
 				t.Fatal("the stream ended")
 			}
-			if !f.comment {
+			if !f.Comment {
 				return f
 			}
 		case <-deadline:
@@ -127,7 +83,7 @@ func nextFrame(t *testing.T, frames <-chan sseFrame, timeout time.Duration) sseF
 }
 
 // openLive opens the live feed through Caddy and reads its retry frame.
-func openLive(t *testing.T, client *http.Client, lastEventID string) <-chan sseFrame {
+func openLive(t *testing.T, client *http.Client, lastEventID string) <-chan ssetest.Frame {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -148,23 +104,23 @@ func openLive(t *testing.T, client *http.Client, lastEventID string) <-chan sseF
 		body, _ := io.ReadAll(resp.Body)
 		t.Fatalf("live: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	frames := make(chan sseFrame, 100)
-	go readSSE(resp.Body, frames)
-	if f := nextFrame(t, frames, 5*time.Second); f.retry != "3000" {
+	frames := make(chan ssetest.Frame, 100)
+	go ssetest.Read(resp.Body, frames)
+	if f := nextFrame(t, frames, 5*time.Second); f.Retry != "3000" {
 		t.Fatalf("first frame %+v", f)
 	}
 	return frames
 }
 
 // eventsFrame expects an events frame and returns its id and events.
-func eventsFrame(t *testing.T, frames <-chan sseFrame, timeout time.Duration) (string, []map[string]any) {
+func eventsFrame(t *testing.T, frames <-chan ssetest.Frame, timeout time.Duration) (string, []map[string]any) {
 	t.Helper()
 	f := nextFrame(t, frames, timeout)
 	var evs []map[string]any
-	if f.event != "events" || json.Unmarshal([]byte(f.data), &evs) != nil || len(evs) == 0 {
+	if f.Event != "events" || json.Unmarshal([]byte(f.Data), &evs) != nil || len(evs) == 0 {
 		t.Fatalf("frame %+v, want events", f)
 	}
-	return f.id, evs
+	return f.ID, evs
 }
 
 // scrape reads Caddy's admin /metrics.
@@ -276,7 +232,7 @@ func TestLiveFeedThroughCaddy(t *testing.T) {
 		tester.InitServer(liveSiteConfig(dir, sim.URL(), "30d"), "caddyfile")
 	}()
 	f := nextFrame(t, frames, 5*time.Second)
-	if f.event != "close" || f.data != `{"reason":"server stopping"}` {
+	if f.Event != "close" || f.Data != `{"reason":"server stopping"}` {
 		t.Fatalf("frame %+v, want the close event", f)
 	}
 	closedAfter := time.Since(start)
