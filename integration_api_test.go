@@ -20,14 +20,7 @@ import (
 // tunes: a short session, a small import limit and a local price catalogue.
 func apiConfig(dir, cpaURL, litellmURL string) string {
 	return fmt.Sprintf(`{
-	admin localhost:%d
-	http_port %d
-	https_port %d
-	grace_period 1ns
-	local_certs
-	skip_install_trust
-	storage file_system %s
-	cpam {
+%s	cpam {
 		cpa %s {
 			management_key {env.CPAM_IT_MANAGEMENT_KEY}
 		}
@@ -47,7 +40,7 @@ localhost {
 	cpam_api
 	cpam_management
 }
-`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), litellmURL)
+`, testGlobals(dir), cpaURL, filepath.Join(dir, "cpam.db"), litellmURL)
 }
 
 // TestAPIThroughCaddy drives the usage API's management-side routes through

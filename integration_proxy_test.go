@@ -81,14 +81,7 @@ func (u *rawUpstream) lastHeaders() http.Header {
 // management proxy's default matchers.
 func multiConfig(dir, mainURL, teamURL, rawURL string) string {
 	return fmt.Sprintf(`{
-	admin localhost:%d
-	http_port %d
-	https_port %d
-	grace_period 1ns
-	local_certs
-	skip_install_trust
-	storage file_system %s
-	cpam {
+%s	cpam {
 		cpa main %s {
 			management_key {env.CPAM_IT_MANAGEMENT_KEY}
 		}
@@ -110,7 +103,7 @@ localhost {
 	cpam_management
 	respond "not a cpam route" 404
 }
-`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), mainURL, teamURL, rawURL, filepath.Join(dir, "cpam.db"))
+`, testGlobals(dir), mainURL, teamURL, rawURL, filepath.Join(dir, "cpam.db"))
 }
 
 // TestManagementProxyUpstreamsAndStreams covers choosing among several CPA

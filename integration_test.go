@@ -39,18 +39,24 @@ func startSimulator(t *testing.T) *cpasim.Server {
 	return simtest.Start(t, testManagementKey, nil)
 }
 
-// siteConfig is the Caddyfile under test: the DESIGN's single-domain layout
-// on high ports with Caddy's internal CA.
-func siteConfig(dir, cpaURL, retention string) string {
-	return fmt.Sprintf(`{
-	admin localhost:%d
+// testGlobals are the global options every integration config starts with:
+// this package's ports, Caddy's internal CA and storage under dir.
+func testGlobals(dir string) string {
+	return fmt.Sprintf(`	admin localhost:%d
 	http_port %d
 	https_port %d
 	grace_period 1ns
 	local_certs
 	skip_install_trust
 	storage file_system %s
-	servers {
+`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"))
+}
+
+// siteConfig is the Caddyfile under test: the DESIGN's single-domain layout
+// on high ports with Caddy's internal CA.
+func siteConfig(dir, cpaURL, retention string) string {
+	return fmt.Sprintf(`{
+%s	servers {
 		trusted_proxies static private_ranges
 		client_ip_headers X-Forwarded-For
 	}
@@ -71,7 +77,7 @@ localhost {
 	cpam_management /v0/management/*
 	respond "not a cpam route" 404
 }
-`, adminPort, httpPort, httpsPort, filepath.Join(dir, "storage"), cpaURL, filepath.Join(dir, "cpam.db"), retention, testCORSOrigin)
+`, testGlobals(dir), cpaURL, filepath.Join(dir, "cpam.db"), retention, testCORSOrigin)
 }
 
 // newTester starts (or reuses) the in-process Caddy and fails, rather than
