@@ -1,0 +1,43 @@
+// The pages of the panel. To add a page: create src/pages/<name>/<Name>Page.tsx,
+// add one entry here (path, title key, icon), and its strings to both
+// src/i18n/en.json and src/i18n/zh-CN.json. The sidebar, the header title
+// and the hash router all read this list.
+import type { ComponentType } from 'react';
+import type { IconName } from '../components/Icon';
+import type { TKey } from '../i18n';
+import { matchPath } from './router';
+import { DashboardPage } from '../pages/dashboard/DashboardPage';
+import { ImportExportPage } from '../pages/import-export/ImportExportPage';
+import { ApiKeysPage } from '../pages/api-keys/ApiKeysPage';
+import { MonitoringPage } from '../pages/monitoring/MonitoringPage';
+import { PricingPage } from '../pages/pricing/PricingPage';
+import { StatusPage } from '../pages/status/StatusPage';
+
+export interface PageRoute {
+  /** The hash path, "/dashboard". Sub-paths ("/monitoring/events") match too; the page reads them from useLocation(). */
+  path: string;
+  /** Title in the sidebar and the header. */
+  titleKey: TKey;
+  icon: IconName;
+  component: ComponentType;
+  /** Listed in the sidebar (default true). */
+  nav?: boolean;
+  /** Shows a "soon" mark in the sidebar while the page is a placeholder. */
+  soon?: boolean;
+}
+
+export const routes: readonly PageRoute[] = [
+  { path: '/dashboard', titleKey: 'nav.dashboard', icon: 'dashboard', component: DashboardPage },
+  { path: '/monitoring', titleKey: 'nav.monitoring', icon: 'monitoring', component: MonitoringPage, soon: true },
+  { path: '/pricing', titleKey: 'nav.pricing', icon: 'pricing', component: PricingPage, soon: true },
+  { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage, soon: true },
+  { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage, soon: true },
+  { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage },
+];
+
+export const DEFAULT_PATH = '/dashboard';
+
+/** The route for a hash path (see matchPath). */
+export function matchRoute(path: string): PageRoute | undefined {
+  return matchPath(path, routes);
+}

@@ -1,0 +1,44 @@
+// A small set of line icons (24×24, stroke = currentColor), drawn for the
+// panel. Decorative by default (aria-hidden); give a label when the icon is
+// the only content of a control.
+
+const paths = {
+  dashboard: 'M4 4h7v7H4zM13 4h7v4h-7zM13 10h7v10h-7zM4 13h7v7H4z',
+  monitoring: 'M3 12h4l3-7 4 14 3-7h4',
+  pricing: 'M3 12V4h8l10 10-8 8L3 12zM7.5 8.5h.01',
+  keys: 'M14 10a4 4 0 1 0-3.9 4.9L8 17v3h3v-2h2l1.1-1.1A4 4 0 0 0 14 10zM16 8h.01',
+  transfer: 'M7 4v14M7 18l-3-3M7 18l3-3M17 20V6M17 6l-3 3M17 6l3 3',
+  status: 'M4 6h16v5H4zM4 13h16v5H4zM8 8.5h.01M8 15.5h.01',
+  menu: 'M4 7h16M4 12h16M4 17h16',
+  close: 'M6 6l12 12M18 6L6 18',
+  sun: 'M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4',
+  logout: 'M15 4h4v16h-4M10 8l-4 4 4 4M6 12h11',
+  refresh: 'M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7',
+  alert: 'M12 3l10 18H2L12 3zM12 10v4M12 17.5h.01',
+  check: 'M5 12l5 5 9-10',
+  info: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 11v6M12 7.5h.01',
+  inbox: 'M3 13l3-8h12l3 8v6H3zM3 13h5l1 2h6l1-2h5',
+} as const;
+
+export type IconName = keyof typeof paths;
+
+export function Icon({ name, size = 18, label }: { name: IconName; size?: number; label?: string }) {
+  return (
+    <svg
+      width={size}
+      height={size}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={1.8}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      role={label ? 'img' : undefined}
+      aria-label={label}
+      aria-hidden={label ? undefined : true}
+      focusable="false"
+    >
+      <path d={paths[name]} />
+    </svg>
+  );
+}
