@@ -37,6 +37,15 @@ type databaseJSON struct {
 	FileBytes     int64 `json:"fileBytes"`
 	WALBytes      int64 `json:"walBytes"`
 	SchemaVersion int   `json:"schemaVersion"`
+	// RetentionSeconds is how long raw events are kept (rollups are kept
+	// for good); 0 when the backend does not say.
+	RetentionSeconds int64 `json:"retentionSeconds,omitempty"`
+}
+
+// RetentionReporter is implemented by backends that know how long raw
+// events are kept.
+type RetentionReporter interface {
+	Retention() time.Duration
 }
 
 // warningJSON is one collector warning, lifted to the top of /status.
@@ -64,6 +73,9 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, _ *query) error
 			db, err := databaseView(s)
 			if err != nil {
 				return err
+			}
+			if rr, ok := h.opts.Backend.(RetentionReporter); ok {
+				db.RetentionSeconds = int64(rr.Retention() / time.Second)
 			}
 			out.Database = db
 		}

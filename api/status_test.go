@@ -476,3 +476,21 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("served document: %d, %d bytes", code, len(body))
 	}
 }
+
+// retentionBackend reports a retention, as the Caddy backend does.
+type retentionBackend struct{ *fakeBackend }
+
+func (retentionBackend) Retention() time.Duration { return 90 * 24 * time.Hour }
+
+func TestStatusReportsRetention(t *testing.T) {
+	_, b := fixture(t)
+	var got struct{ Database databaseJSON }
+	getJSON(t, New(Options{Backend: retentionBackend{b}}), "/status", &got)
+	if got.Database.RetentionSeconds != 90*24*3600 {
+		t.Errorf("retentionSeconds = %d", got.Database.RetentionSeconds)
+	}
+	getJSON(t, New(Options{Backend: b}), "/status", &got)
+	if got.Database.RetentionSeconds != 0 {
+		t.Errorf("without a reporter: retentionSeconds = %d", got.Database.RetentionSeconds)
+	}
+}
