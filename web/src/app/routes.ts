@@ -28,10 +28,10 @@ export interface PageRoute {
 
 export const routes: readonly PageRoute[] = [
   { path: '/dashboard', titleKey: 'nav.dashboard', icon: 'dashboard', component: DashboardPage },
-  { path: '/monitoring', titleKey: 'nav.monitoring', icon: 'monitoring', component: MonitoringPage, soon: true },
-  { path: '/pricing', titleKey: 'nav.pricing', icon: 'pricing', component: PricingPage, soon: true },
-  { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage, soon: true },
-  { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage, soon: true },
+  { path: '/monitoring', titleKey: 'nav.monitoring', icon: 'monitoring', component: MonitoringPage },
+  { path: '/pricing', titleKey: 'nav.pricing', icon: 'pricing', component: PricingPage },
+  { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage },
+  { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage },
   { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage },
 ];
 
