@@ -1,8 +1,9 @@
 # caddy-cpam: build, test, demo, lint.
 #
 #   make demo   CPA simulator + traffic + Caddy with the plugin, panel on https://localhost:8443
-#   make test   every Go test, with the race detector
+#   make test   every test: Go (race detector), panel unit tests, browser tests
 #   make build  bin/caddy and bin/cpa-sim
+#   make web    the panel (web/dist/management.html, embedded by the Go build)
 #   make lint   gofmt and go vet
 #   make bench  the quick benchmarks (ingest path, commit, normalise)
 
@@ -13,7 +14,9 @@ GOFLAGS  ?=
 # tests out of the home directory; caddytest reads these when it starts.
 TESTHOME ?= $(CURDIR)/.test-home
 
-.PHONY: all build test lint bench demo clean
+NPM      ?= npm
+
+.PHONY: all build test test-go test-web test-browser web web-deps lint bench demo clean
 
 all: build
 
@@ -21,10 +24,27 @@ build:
 	$(GO) build $(GOFLAGS) -o $(BIN)/caddy ./cmd/caddy
 	$(GO) build $(GOFLAGS) -o $(BIN)/cpa-sim ./cmd/cpa-sim
 
-test:
+test: test-go test-web test-browser
+
+test-go:
 	rm -rf $(TESTHOME) && mkdir -p $(TESTHOME)/data $(TESTHOME)/config
 	XDG_DATA_HOME=$(TESTHOME)/data XDG_CONFIG_HOME=$(TESTHOME)/config \
 		$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./...
+
+# The panel's lint, type check and unit tests.
+test-web: web-deps
+	cd web && $(NPM) run check
+
+# The panel in headless Chromium against the built Caddy and the CPA
+# simulator (needs chromium: apt-get install -y chromium).
+test-browser: build web
+	cd web && $(NPM) run test:browser
+
+web-deps:
+	cd web && $(NPM) ci --no-audit --no-fund
+
+web: web-deps
+	cd web && $(NPM) run build
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
