@@ -1,6 +1,7 @@
 // The Monitoring page: range preset, KPIs against the API, the model filter,
 // and the live table fed by the simulator's traffic.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe } from 'node:test';
 import { find, tid } from '../lib/browser.mjs';
 import { browserTest, env, expectCount } from '../lib/harness.mjs';
@@ -125,6 +126,25 @@ export default function monitoring() {
       assert.equal(await newRows(), 0, 'rows kept arriving while the live table was paused');
       assert.equal(await status.getAttribute('data-state'), 'paused');
       await shot('paused');
+    });
+
+    browserTest("5c monitoring: a failed request's details download CPA's log for it", async ({ page, shot }) => {
+      await page.goto(`${PANEL_URL}#/monitoring`);
+      await find(page, 'monitoring-page', { timeout: 8000, hint: HINT });
+      const row = await find(page, 'failure-row', { timeout: 10_000, hint: HINT });
+      const requestId = await row.getAttribute('data-request-id');
+      assert.ok(requestId, 'the failure row carries no request id');
+      await row.click();
+      await find(page, 'event-details', { hint: HINT });
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 10_000 }),
+        tid(page, 'event-details-log-link').click(),
+      ]);
+      assert.equal(download.suggestedFilename(), `request-${requestId}.log`);
+      const path = await download.path();
+      const text = readFileSync(path, 'utf8');
+      assert.match(text, new RegExp(requestId), "CPA's log does not mention the request id");
+      await shot('request log');
     });
   });
 }

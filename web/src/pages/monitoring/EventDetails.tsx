@@ -1,10 +1,10 @@
 // Every field of one attempt, in a side panel. Escape, the close button and
 // a click beside the panel close it; the focus moves into it when it opens
 // and back where it was when it closes.
-import { useEffect, useId, useRef, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useApi } from '../../api/auth';
 import { useFormat } from '../../app/format';
-import { hashFor } from '../../app/router';
 import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
 import { DASH } from '../../lib/format';
@@ -31,8 +31,51 @@ function Field({ label, children, mono = false }: { label: string; children: Rea
 }
 
 /** The link to CPA's request log for a request id (the logs page reads ?request=). */
-export function requestLogHref(requestId: string): string {
-  return hashFor('/logs', { request: requestId });
+/** The management API path of CPA's log file for a request id. */
+export function requestLogPath(requestId: string): string {
+  return `/request-log-by-id/${encodeURIComponent(requestId)}`;
+}
+
+/**
+ * Downloads CPA's log of one request (an error log while CPA's request-log
+ * is off, the full request log while it is on) through the management API,
+ * so both panel modes authenticate the same way.
+ */
+function RequestLogButton({ requestId }: { requestId: string }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const [state, setState] = useState<{ busy: boolean; error: string }>({ busy: false, error: '' });
+  const download = async () => {
+    setState({ busy: true, error: '' });
+    try {
+      const res = await api.managementResponse(requestLogPath(requestId));
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `request-${requestId}.log`;
+      a.click();
+      URL.revokeObjectURL(url);
+      setState({ busy: false, error: '' });
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      setState({
+        busy: false,
+        error: status === 404 ? t('monitoringPage.details.logMissing') : err instanceof Error ? err.message : String(err),
+      });
+    }
+  };
+  return (
+    <span className="row">
+      <Button variant="ghost" disabled={state.busy} onClick={() => void download()} data-testid="event-details-log-link">
+        {t('monitoringPage.details.logLink')}
+      </Button>
+      {state.error ? (
+        <span className="muted" role="status" data-testid="event-details-log-error">
+          {state.error}
+        </span>
+      ) : null}
+    </span>
+  );
 }
 
 export function EventDetails({
@@ -130,14 +173,10 @@ export function EventDetails({
           <Section title={t('monitoringPage.details.request')}>
             <Field label={t('monitoringPage.details.requestId')}>
               {e.requestId ? (
-                <a
-                  href={requestLogHref(e.requestId)}
-                  className="mono"
-                  data-testid="event-details-log-link"
-                  title={t('monitoringPage.details.logLink')}
-                >
-                  {e.requestId}
-                </a>
+                <span className="row">
+                  <span className="mono">{e.requestId}</span>
+                  <RequestLogButton requestId={e.requestId} />
+                </span>
               ) : null}
             </Field>
             <Field label={t('monitoringPage.details.time')}>{f.dateTime(e.time)}</Field>
