@@ -12,6 +12,9 @@ import { ApiKeysPage } from '../pages/api-keys/ApiKeysPage';
 import { MonitoringPage } from '../pages/monitoring/MonitoringPage';
 import { PricingPage } from '../pages/pricing/PricingPage';
 import { StatusPage } from '../pages/status/StatusPage';
+import { ConfigPage } from '../pages/config/ConfigPage';
+import { LogsPage } from '../pages/logs/LogsPage';
+import { SystemPage } from '../pages/system/SystemPage';
 
 export interface PageRoute {
   /** The hash path, "/dashboard". Sub-paths ("/monitoring/events") match too; the page reads them from useLocation(). */
@@ -33,6 +36,9 @@ export const routes: readonly PageRoute[] = [
   { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage },
   { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage },
   { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage },
+  { path: '/config', titleKey: 'nav.config', icon: 'config', component: ConfigPage, soon: true },
+  { path: '/logs', titleKey: 'nav.logs', icon: 'logs', component: LogsPage, soon: true },
+  { path: '/system', titleKey: 'nav.system', icon: 'system', component: SystemPage, soon: true },
 ];
 
 export const DEFAULT_PATH = '/dashboard';

@@ -14,6 +14,12 @@ import apiKeysEn from '../pages/api-keys/en.json';
 import apiKeysZh from '../pages/api-keys/zh-CN.json';
 import importExportEn from '../pages/import-export/en.json';
 import importExportZh from '../pages/import-export/zh-CN.json';
+import logsEn from '../pages/logs/en.json';
+import logsZh from '../pages/logs/zh-CN.json';
+import systemEn from '../pages/system/en.json';
+import systemZh from '../pages/system/zh-CN.json';
+import configEn from '../pages/config/en.json';
+import configZh from '../pages/config/zh-CN.json';
 import { pickLanguage, type Language } from './lang';
 import { readStored, STORAGE_KEYS, writeStored } from '../lib/storage';
 
@@ -25,6 +31,9 @@ export const en = {
   pricingPage: pricingEn,
   apiKeysPage: apiKeysEn,
   importExportPage: importExportEn,
+  logsPage: logsEn,
+  systemPage: systemEn,
+  configPage: configEn,
 };
 export const zhCN = {
   ...zhCNBase,
@@ -32,6 +41,9 @@ export const zhCN = {
   pricingPage: pricingZh,
   apiKeysPage: apiKeysZh,
   importExportPage: importExportZh,
+  logsPage: logsZh,
+  systemPage: systemZh,
+  configPage: configZh,
 };
 
 export const resources = {
