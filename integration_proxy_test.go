@@ -209,6 +209,10 @@ func TestManagementProxyUpstreamsAndStreams(t *testing.T) {
 		if n := total("/v0/management/usage", admin); n != 0 {
 			t.Errorf("main usage: %d requests, want 0", n)
 		}
+		// The chosen CPA decides: a query naming another upstream does not widen it.
+		if n := total("/cpa/main/v0/management/usage?upstream=team", admin); n != 0 {
+			t.Errorf("main usage asked for team's: %d requests, want 0", n)
+		}
 		status, _, body = send(t, client, http.MethodGet, "/cpa/team/v0/management/usage/export", admin, "")
 		if status != http.StatusOK || strings.Count(body, "\n") != 1 || !strings.Contains(body, `"requestId":"0a1b2c3d"`) ||
 			strings.Contains(body, "sk-team-client-key-1") {

@@ -217,13 +217,14 @@ func (m *Management) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 // from the store, for the chosen upstream. It reports false for other
 // usage paths, which go to CPA.
 func (m *Management) serveUsage(w http.ResponseWriter, r *http.Request, upstream, sub string) bool {
-	q := r.URL.Query()
-	if q.Get("upstream") == "" {
-		q.Set("upstream", upstream)
-	}
-	r.URL.RawQuery = q.Encode()
-	r.URL.Path = sub
-	return m.usage.ServeUsageCompat(w, r)
+	// CPA's usage routes answered for one CPA: always that CPA's events. A
+	// request that ServeUsageCompat does not take goes on to CPA unchanged.
+	r2 := r.Clone(r.Context())
+	q := r2.URL.Query()
+	q.Set("upstream", upstream)
+	r2.URL.RawQuery = q.Encode()
+	r2.URL.Path = sub
+	return m.usage.ServeUsageCompat(w, r2)
 }
 
 // upstreamFromPath splits "/cpa/<name>/rest" into name and "/rest"; other
