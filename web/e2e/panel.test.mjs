@@ -4,8 +4,10 @@
 import { after, before } from 'node:test';
 import { setup, teardown } from './lib/harness.mjs';
 import apiKeys from './specs/apikeys.mjs';
+import config from './specs/config.mjs';
 import foundation from './specs/foundation.mjs';
 import importExport from './specs/importexport.mjs';
+import logs from './specs/logs.mjs';
 import monitoring from './specs/monitoring.mjs';
 import pricing from './specs/pricing.mjs';
 
@@ -17,3 +19,5 @@ monitoring();
 pricing();
 importExport();
 apiKeys();
+config();
+logs();

@@ -36,9 +36,9 @@ export const routes: readonly PageRoute[] = [
   { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage },
   { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage },
   { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage },
-  { path: '/config', titleKey: 'nav.config', icon: 'config', component: ConfigPage, soon: true },
-  { path: '/logs', titleKey: 'nav.logs', icon: 'logs', component: LogsPage, soon: true },
-  { path: '/system', titleKey: 'nav.system', icon: 'system', component: SystemPage, soon: true },
+  { path: '/config', titleKey: 'nav.config', icon: 'config', component: ConfigPage },
+  { path: '/logs', titleKey: 'nav.logs', icon: 'logs', component: LogsPage },
+  { path: '/system', titleKey: 'nav.system', icon: 'system', component: SystemPage },
 ];
 
 export const DEFAULT_PATH = '/dashboard';

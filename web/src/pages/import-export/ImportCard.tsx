@@ -21,26 +21,28 @@ import {
   UPSTREAM_PATTERN,
   type ImportSummary,
 } from './logic';
+import type { TKey } from '../../i18n';
 import { authHeaders, reportUnauthorized, UploadAborted, uploadWithProgress, type UploadProgress } from '../../api/transport';
 
 type Phase = { kind: 'idle' } | { kind: 'uploading'; progress: UploadProgress } | { kind: 'processing'; total: number };
 
-function statusHint(t: ReturnType<typeof useTranslation>['t'], s: ImportSummary): string {
+/** The hint shown under a failed import's summary, by HTTP status. */
+function statusHintKey(s: ImportSummary): TKey {
   switch (s.status) {
     case 413:
-      return t('importExportPage.import.hint.tooLarge');
+      return 'importExportPage.import.hint.tooLarge';
     case 415:
-      return t('importExportPage.import.hint.encoding');
+      return 'importExportPage.import.hint.encoding';
     case 401:
-      return t('importExportPage.import.hint.signedOut');
+      return 'importExportPage.import.hint.signedOut';
     case 403:
-      return t('importExportPage.import.hint.forbidden');
+      return 'importExportPage.import.hint.forbidden';
     case 503:
-      return t('importExportPage.import.hint.unavailable');
+      return 'importExportPage.import.hint.unavailable';
     case 400:
-      return t('importExportPage.import.hint.badRequest');
+      return 'importExportPage.import.hint.badRequest';
     default:
-      return s.status >= 500 ? t('importExportPage.import.hint.server') : t('importExportPage.import.hint.other');
+      return s.status >= 500 ? 'importExportPage.import.hint.server' : 'importExportPage.import.hint.other';
   }
 }
 
@@ -226,7 +228,7 @@ export function ImportCard({ upstreams }: { upstreams: string[] }) {
                   : t('importExportPage.import.failedTitle', { status: summary.status })}
               </div>
               {summary.message ? <div>{summary.message}</div> : null}
-              <div className="muted">{statusHint(t, summary)}</div>
+              <div className="muted">{t(statusHintKey(summary))}</div>
             </div>
           </div>
         ) : null}

@@ -3,6 +3,7 @@
 // their candidates (one click applies a candidate as a manual price).
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TKey } from '../../i18n';
 import { useFormat } from '../../app/format';
 import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
@@ -97,13 +98,14 @@ export interface SyncResultCardProps {
   busy: boolean;
 }
 
-function failureHint(t: ReturnType<typeof useTranslation>['t'], status: number, code: string): string {
-  if (status === 409) return t('pricingPage.sync.busyHint');
-  if (status === 502) return t('pricingPage.sync.allFailedHint');
-  if (status === 503 && code === 'no_sources') return t('pricingPage.sync.noSourcesHint');
-  if (status === 503) return t('pricingPage.sync.unavailableHint');
-  if (status === 429) return t('errors.status429');
-  return t('pricingPage.sync.otherHint');
+/** The hint under a failed sync, by HTTP status and error code. */
+function failureHintKey(status: number, code: string): TKey {
+  if (status === 409) return 'pricingPage.sync.busyHint';
+  if (status === 502) return 'pricingPage.sync.allFailedHint';
+  if (status === 503 && code === 'no_sources') return 'pricingPage.sync.noSourcesHint';
+  if (status === 503) return 'pricingPage.sync.unavailableHint';
+  if (status === 429) return 'errors.status429';
+  return 'pricingPage.sync.otherHint';
 }
 
 export function SyncResultCard({ outcome, prices, onChoose, onDismiss, onRetry, busy }: SyncResultCardProps) {
@@ -129,7 +131,7 @@ export function SyncResultCard({ outcome, prices, onChoose, onDismiss, onRetry, 
             <div className="error-box-body">
               <div className="error-box-title">{t('errors.httpTitle', { status: outcome.status })}</div>
               {outcome.message ? <div>{outcome.message}</div> : null}
-              <div className="muted">{failureHint(t, outcome.status, outcome.code)}</div>
+              <div className="muted">{t(failureHintKey(outcome.status, outcome.code))}</div>
             </div>
             {outcome.status === 409 || outcome.status >= 500 ? (
               <Button size="sm" icon="refresh" onClick={onRetry} disabled={busy}>
