@@ -145,6 +145,15 @@ export default function monitoring() {
       const text = readFileSync(path, 'utf8');
       assert.match(text, new RegExp(requestId), "CPA's log does not mention the request id");
       await shot('request log');
+
+      // The same log in the Logs page.
+      await tid(page, 'event-details-logs-page').click();
+      const shown = await find(page, 'logs-request-text', { timeout: 10_000, hint: 'is the Logs page built yet?' });
+      await until(async () => ((await shown.innerText()).includes(requestId) ? true : undefined), {
+        timeout: 8000,
+        what: `the Logs page showing the log of ${requestId}`,
+      });
+      await shot('logs page');
     });
   });
 }

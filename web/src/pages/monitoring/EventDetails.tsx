@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboard
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../../api/auth';
 import { useFormat } from '../../app/format';
+import { hashFor } from '../../app/router';
 import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
 import { DASH } from '../../lib/format';
@@ -66,6 +67,9 @@ function RequestLogButton({ requestId }: { requestId: string }) {
   };
   return (
     <span className="row">
+      <a href={hashFor('/logs', { request: requestId })} data-testid="event-details-logs-page">
+        {t('monitoringPage.details.logsPage')}
+      </a>
       <Button variant="ghost" disabled={state.busy} onClick={() => void download()} data-testid="event-details-log-link">
         {t('monitoringPage.details.logLink')}
       </Button>
