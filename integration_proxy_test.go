@@ -230,7 +230,8 @@ func TestManagementProxyUpstreamsAndStreams(t *testing.T) {
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 		fmt.Fprintf(conn, "GET /cpa/raw/v0/management/echo HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n"+
-			"Connection: Upgrade\r\nUpgrade: cpam-echo\r\nCookie: cpam_session=x\r\nX-Forwarded-For: 10.1.2.3\r\n\r\n", testAdminKey)
+			"Connection: Upgrade\r\nUpgrade: cpam-echo\r\nCookie: cpam_session=x\r\nX-Forwarded-For: 10.1.2.3\r\n"+
+			"X-CPAM-Upstream: raw\r\n\r\n", testAdminKey)
 		br := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
@@ -249,6 +250,9 @@ func TestManagementProxyUpstreamsAndStreams(t *testing.T) {
 			}
 		}
 		h := raw.lastHeaders()
+		if h == nil || h.Get("Authorization") != "Bearer "+testRawKey {
+			t.Fatalf("the upstream did not record the upgrade request with its own key: %v", h)
+		}
 		for _, name := range []string{"Cookie", "X-Forwarded-For", "X-Cpam-Upstream"} {
 			if h.Get(name) != "" {
 				t.Errorf("%s reached the upstream: %q", name, h.Get(name))
