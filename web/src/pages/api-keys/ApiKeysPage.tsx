@@ -54,6 +54,11 @@ export function ApiKeysPage() {
   const [removeTarget, setRemoveTarget] = useState<KeyRow | null>(null);
   const [removing, setRemoving] = useState(false);
   const [removeError, setRemoveError] = useState<unknown>(null);
+  /** Opens the removal confirmation for a row. */
+  const askRemove = (row: KeyRow) => {
+    setRemoveError(null);
+    setRemoveTarget(row);
+  };
   const [notice, setNotice] = useState<string | null>(null);
 
   const cpaKeys = cpa.data?.['api-keys'] ?? null;
@@ -273,10 +278,7 @@ export function ApiKeysPage() {
                       <Button
                         size="sm"
                         variant="danger"
-                        onClick={() => {
-                          setRemoveError(null);
-                          setRemoveTarget(row);
-                        }}
+                        onClick={() => askRemove(row)}
                         disabled={busy || edit !== null}
                         data-testid="apikeys-row-delete"
                         aria-label={t('apiKeysPage.named.removeLabel', { alias: row.alias ?? '' })}
@@ -396,10 +398,7 @@ export function ApiKeysPage() {
                         <Button
                           size="sm"
                           variant="danger"
-                          onClick={() => {
-                            setRemoveError(null);
-                            setRemoveTarget(row);
-                          }}
+                          onClick={() => askRemove(row)}
                           disabled={busy || edit !== null}
                           data-testid="apikeys-orphan-delete"
                           aria-label={t('apiKeysPage.named.removeLabel', { alias: row.alias ?? '' })}
