@@ -119,22 +119,6 @@ func parseCompatQuery(v url.Values, allowed []string, toNow bool) (*compatQuery,
 	return &compatQuery{from: from, to: to, loc: loc, upstreams: ups}, nil
 }
 
-// parseZone reads tz (an IANA zone name, UTC by default).
-func parseZone(v url.Values) (*time.Location, error) {
-	name, ok, err := single(v, pTZ)
-	if err != nil || !ok || name == "" {
-		return time.UTC, err
-	}
-	if name == "Local" {
-		return nil, badParamf("tz %q is not an IANA time zone name: send e.g. tz=UTC or tz=Asia/Kolkata", name)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, badParamf("unknown time zone tz=%q: send an IANA name such as UTC, Europe/Berlin or Asia/Kolkata", name)
-	}
-	return loc, nil
-}
-
 // filter is the store filter of q.
 func (q *compatQuery) filter() store.Filter {
 	return store.Filter{From: q.from, To: q.to, Upstreams: q.upstreams}

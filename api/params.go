@@ -98,21 +98,29 @@ func checkParams(v url.Values, allowed []string) error {
 	return badParamf("unknown query parameter %s: this route accepts %s", strings.Join(unknown, ", "), strings.Join(allowed, ", "))
 }
 
+// parseZone reads tz (an IANA zone name, UTC by default).
+func parseZone(v url.Values) (*time.Location, error) {
+	name, ok, err := single(v, pTZ)
+	if err != nil || !ok || name == "" {
+		return time.UTC, err
+	}
+	if name == "Local" {
+		return nil, badParamf("tz %q is not an IANA time zone name: send e.g. tz=UTC or tz=Asia/Kolkata", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, badParamf("unknown time zone tz=%q: send an IANA name such as UTC, Europe/Berlin or Asia/Kolkata", name)
+	}
+	return loc, nil
+}
+
 // parseQuery reads the period, zone and dimension filters of v.
 func parseQuery(v url.Values) (*query, error) {
-	q := &query{values: v, loc: time.UTC, tzName: "UTC"}
-	if name, ok, err := single(v, pTZ); err != nil {
+	loc, err := parseZone(v)
+	if err != nil {
 		return nil, err
-	} else if ok && name != "" {
-		if name == "Local" {
-			return nil, badParamf("tz %q is not an IANA time zone name: send e.g. tz=UTC or tz=Asia/Kolkata", name)
-		}
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			return nil, badParamf("unknown time zone tz=%q: send an IANA name such as UTC, Europe/Berlin or Asia/Kolkata", name)
-		}
-		q.loc, q.tzName = loc, name
 	}
+	q := &query{values: v, loc: loc, tzName: loc.String()}
 	from, hasFrom, err := q.timeParam(pFrom)
 	if err != nil {
 		return nil, err
