@@ -2,6 +2,9 @@ package cpasim
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,6 +90,25 @@ func TestCORSAndPublicRoutes(t *testing.T) {
 	}
 	// Unknown management paths: empty 404 after auth.
 	expectHTTP(t, mgmtGet(t, s, "/no-such-route", nil), 404, "")
+}
+
+func TestPanelFileServedWithoutKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "management.html")
+	if err := os.WriteFile(file, []byte("<!doctype html><title>v1</title>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, func(o *Options) { o.PanelFile = file })
+	res := doHTTP(t, http.MethodGet, s.URL()+"/management.html", nil, "")
+	expectHTTP(t, res, 200, "<!doctype html><title>v1</title>")
+	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	// Read on every request: a rebuilt panel shows without a restart.
+	if err := os.WriteFile(file, []byte("<!doctype html><title>v2</title>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expectHTTP(t, doHTTP(t, http.MethodGet, s.URL()+"/management.html", nil, ""), 200, "<!doctype html><title>v2</title>")
+	expectHTTP(t, doHTTP(t, http.MethodPost, s.URL()+"/management.html", nil, ""), 404, "404 page not found")
 }
 
 func TestBanSharedBetweenHTTPAndRESP(t *testing.T) {

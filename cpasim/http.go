@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const managementPrefix = "/v0/management"
@@ -54,6 +56,8 @@ func (s *Server) topHandler() http.Handler {
 			writeJSON(w, http.StatusOK, s.DeliveryStats())
 		case path == "/anthropic/callback" || path == "/codex/callback" || path == "/antigravity/callback":
 			s.serveOAuthRedirect(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/callback"))
+		case path == "/management.html" && s.opts.PanelFile != "":
+			s.servePanel(w, r)
 		case path == "/v1/models":
 			s.serveModels(w, r)
 		case path == "/v1/chat/completions":
@@ -67,6 +71,23 @@ func (s *Server) topHandler() http.Handler {
 			notFound(w)
 		}
 	})
+}
+
+// servePanel answers GET and HEAD /management.html with Options.PanelFile,
+// without authentication, like CPA's bundled panel.
+func (s *Server) servePanel(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		notFound(w)
+		return
+	}
+	body, err := os.ReadFile(s.opts.PanelFile)
+	if err != nil {
+		http.Error(w, "panel file unreadable: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "management.html", time.Time{}, bytes.NewReader(body))
 }
 
 // SimStatsPath serves DeliveryStats as JSON. It is the simulator's own

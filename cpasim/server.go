@@ -93,6 +93,10 @@ type Options struct {
 	Management mgmt.Options
 	// ErrorLog receives transport errors; nil discards them.
 	ErrorLog *log.Logger
+	// PanelFile, when set, is served at /management.html (read on every
+	// request), as CPA serves its bundled panel. Empty means
+	// disable-control-panel: the path answers 404.
+	PanelFile string
 }
 
 // Server is a running CPA simulator.

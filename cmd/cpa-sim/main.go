@@ -51,6 +51,7 @@ func run() error {
 		home        = flag.Bool("home", false, "simulate Home control-plane mode")
 		respRegress = flag.Bool("resp-regression", false, "simulate CPA v7.1.17: refuse every RESP connection with -ERR RESP AUTH disabled; use mTLS")
 		version     = flag.String("version", "", "X-CPA-VERSION to report (default v7.2.140)")
+		panelFile   = flag.String("panel-file", "", "serve this file at /management.html, as CPA serves its panel (default: 404, as with disable-control-panel)")
 
 		trafficRate    = flag.Float64("traffic-rate", 0, "built-in traffic: requests per second (0 = no traffic)")
 		trafficModels  = flag.String("traffic-models", "mock-gpt", "built-in traffic: comma-separated models")
@@ -82,6 +83,7 @@ func run() error {
 		SniffTimeout:   *sniffTimeout,
 		ErrorLog:       log.New(os.Stderr, "", log.LstdFlags),
 		Management:     mgmt.Options{ConfigFile: *configFile, ReloadDelay: *reloadDelay},
+		PanelFile:      *panelFile,
 	}
 	if *authDelay == 0 {
 		opts.AuthDelay = -1

@@ -6,7 +6,7 @@ import { access, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ORIGIN } from './stack.mjs';
+import { ORIGIN, SIM_ORIGIN, USAGE_URL } from './stack.mjs';
 import { slug } from './util.mjs';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -114,6 +114,26 @@ export async function loginViaApi(context, adminKey) {
   if (!res.ok()) throw new Error(`POST /cpam/auth/login: HTTP ${res.status()}: ${await res.text()}`);
   const cookies = await context.cookies(ORIGIN);
   if (!cookies.some((c) => c.name === 'cpam_session')) throw new Error('POST /cpam/auth/login set no cpam_session cookie');
+}
+
+/**
+ * Signs a context in as CPA panel mode's login form leaves it: the CPA
+ * management key in the simulator origin's sessionStorage, the usage-service
+ * URL in its localStorage (set before the first page script of each tab
+ * runs, once, so a logout in the test sticks).
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {string} managementKey
+ */
+export async function loginCpaMode(context, managementKey) {
+  await context.addInitScript(
+    ({ origin, usageUrl, key }) => {
+      if (window.location.origin !== origin || window.sessionStorage.getItem('cpam.e2e.seeded') === '1') return;
+      window.sessionStorage.setItem('cpam.e2e.seeded', '1');
+      window.sessionStorage.setItem('cpam.managementKey', key);
+      window.localStorage.setItem('cpam.usageUrl', usageUrl);
+    },
+    { origin: SIM_ORIGIN, usageUrl: USAGE_URL, key: managementKey },
+  );
 }
 
 /**

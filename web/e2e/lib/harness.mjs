@@ -6,8 +6,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Screenshots, launchBrowser, loginViaApi, newContext } from './browser.mjs';
-import { installExitHandlers, startStack } from './stack.mjs';
+import { Screenshots, launchBrowser, loginCpaMode, loginViaApi, newContext } from './browser.mjs';
+import { CPA_PANEL_URL, PANEL_URL, installExitHandlers, startStack } from './stack.mjs';
 import { parseCount, formatCount, sleep } from './util.mjs';
 
 /**
@@ -68,6 +68,8 @@ export async function teardown() {
  * @property {(step: string) => Promise<string>} shot
  * @property {import('./api.mjs').Api} api
  * @property {import('./stack.mjs').Stack} stack
+ * @property {'hosted' | 'cpa'} mode how the panel is served (see browserTest)
+ * @property {string} panelUrl the panel's URL in that mode; append "#/page"
  */
 
 /**
@@ -77,9 +79,13 @@ export async function teardown() {
  * runner's, so the context is always closed and the failure explained.
  * @param {string} name
  * @param {(ctx: Ctx) => Promise<void>} fn
- * @param {{ timeout?: number, login?: boolean }} [options]
+ * In mode 'cpa' the page is the one the simulator serves at /management.html
+ * (CPA panel mode): signed in as the login form leaves it (the CPA key in
+ * sessionStorage, the usage-service URL in localStorage), management calls go
+ * to the simulator and usage calls to caddy-cpam across origins.
+ * @param {{ timeout?: number, login?: boolean, mode?: 'hosted' | 'cpa' }} [options]
  */
-export function browserTest(name, fn, { timeout = 40_000, login = true } = {}) {
+export function browserTest(name, fn, { timeout = 40_000, login = true, mode = 'hosted' } = {}) {
   test(name, { timeout: timeout + 20_000 }, async () => {
     if (!env.stack || !env.browser) throw new Error('the stack or the browser did not start (see the before hook)');
     const context = await newContext(env.browser, { timeZone: env.timeZone });
@@ -98,8 +104,10 @@ export function browserTest(name, fn, { timeout = 40_000, login = true } = {}) {
     /** @type {NodeJS.Timeout | undefined} */
     let timer;
     try {
-      if (login) await loginViaApi(context, env.stack.adminKey);
-      const run = fn({ page, context, shot, api: env.api, stack: env.stack });
+      if (login && mode === 'hosted') await loginViaApi(context, env.stack.adminKey);
+      if (login && mode === 'cpa') await loginCpaMode(context, env.stack.managementKey);
+      const panelUrl = mode === 'cpa' ? CPA_PANEL_URL : PANEL_URL;
+      const run = fn({ page, context, shot, api: env.api, stack: env.stack, mode, panelUrl });
       run.catch(() => {}); // still settles after a timeout; the race below reports
       await Promise.race([
         run,
@@ -121,6 +129,18 @@ export function browserTest(name, fn, { timeout = 40_000, login = true } = {}) {
       await context.close().catch(() => {});
     }
   });
+}
+
+/**
+ * The same flow in both modes: hosted by caddy-cpam, and CPA panel mode
+ * (name suffixed " [CPA panel mode]").
+ * @param {string} name
+ * @param {(ctx: Ctx) => Promise<void>} fn
+ * @param {{ timeout?: number }} [options]
+ */
+export function browserTestBothModes(name, fn, options = {}) {
+  browserTest(name, fn, { ...options, mode: 'hosted' });
+  browserTest(`${name} [CPA panel mode]`, fn, { ...options, mode: 'cpa' });
 }
 
 /**

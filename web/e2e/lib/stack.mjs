@@ -16,10 +16,30 @@ import { sleep, until } from './util.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
+/**
+ * CPAM_E2E_PORT_OFFSET (0–999) shifts every port, so two runs can share a
+ * machine (for example one per page being worked on).
+ */
+function portOffset() {
+  const raw = process.env.CPAM_E2E_PORT_OFFSET ?? '';
+  if (raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 999) {
+    throw new Error(`CPAM_E2E_PORT_OFFSET=${raw}: give a whole number from 0 to 999`);
+  }
+  return n;
+}
+const OFFSET = portOffset();
+
 /** Ports of this suite; other stacks on the machine use 18xxx/38xxx/48xxx and 2999/9443/2989. */
-export const PORTS = { sim: 28317, https: 28443, http: 28080, admin: 22019 };
+export const PORTS = { sim: 28317 + OFFSET, https: 28443 + OFFSET, http: 28080 + OFFSET, admin: 22019 + OFFSET };
 export const ORIGIN = `https://localhost:${PORTS.https}`;
 export const PANEL_URL = `${ORIGIN}/management.html`;
+/** CPA panel mode: the same panel served by the simulator, as CPA serves its own. */
+export const SIM_ORIGIN = `http://127.0.0.1:${PORTS.sim}`;
+export const CPA_PANEL_URL = `${SIM_ORIGIN}/management.html`;
+/** What a CPA panel mode user types as the usage-service URL. */
+export const USAGE_URL = `${ORIGIN}/cpam`;
 
 /** Client keys the simulator's default config has and the generated traffic uses. */
 export const CLIENT_KEYS = ['sk-cpa-test-1', 'sk-cpa-test-2'];
@@ -72,6 +92,7 @@ function caddyfile({ dir, pricePort, panelFile }) {
 			management_key {env.CPAM_E2E_MANAGEMENT_KEY}
 		}
 		admin_key {env.CPAM_E2E_ADMIN_KEY}
+		cors_origins ${SIM_ORIGIN}
 		database ${q(path.join(dir, 'cpam.db'))}
 		price_sources {
 			models_dev off
@@ -111,6 +132,7 @@ function litellmCatalogue() {
  * @typedef {object} Stack
  * @property {string} dir temp dir with the Caddyfile, database and logs
  * @property {string} adminKey
+ * @property {string} managementKey the simulator's (CPA's) management key
  * @property {import('./api.mjs').Api} api
  * @property {{ requests: number }} priceServer
  * @property {string[]} logs
@@ -274,6 +296,8 @@ export async function startStack() {
       CLIENT_KEYS.join(','),
       '-traffic-failure-ratio',
       '0.15',
+      '-panel-file',
+      panelFile,
     ],
     { env: { ...env, CPA_SIM_MANAGEMENT_KEY: managementKey }, cwd: dir, log: path.join(dir, 'cpa-sim.log') },
   );
@@ -358,5 +382,5 @@ export async function startStack() {
     { timeout: 20_000, interval: 500, what: 'a failed attempt and a mock-gpt attempt' },
   ).catch((e) => console.log(`note: ${e.message}; the traffic is random`));
 
-  return { dir, adminKey, api, priceServer, logs, stop };
+  return { dir, adminKey, managementKey, api, priceServer, logs, stop };
 }

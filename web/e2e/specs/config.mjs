@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { find, tid } from '../lib/browser.mjs';
-import { browserTest } from '../lib/harness.mjs';
-import { PANEL_URL } from '../lib/stack.mjs';
+import { browserTestBothModes } from '../lib/harness.mjs';
 import { until } from '../lib/util.mjs';
 
 const HINT = 'is the Configuration page built yet?';
@@ -11,11 +10,11 @@ const DEBUG = '/v0/management/debug';
 
 export default function config() {
   describe('config', () => {
-    browserTest('9 config: toggling debug and saving changes CPA’s setting', async ({ page, shot, api }) => {
+    browserTestBothModes('9 config: toggling debug and saving changes CPA’s setting', async ({ page, shot, api, panelUrl }) => {
       const before = (await api.ok(DEBUG)).debug;
       assert.equal(typeof before, 'boolean', 'GET /debug gives no boolean');
       try {
-        await page.goto(`${PANEL_URL}#/config`);
+        await page.goto(`${panelUrl}#/config`);
         await find(page, 'config-page', { timeout: 8000, hint: HINT });
         const box = await find(page, 'config-field-debug', { hint: HINT });
         assert.equal(await box.isChecked(), before, 'the debug checkbox does not show CPA’s value');

@@ -15,6 +15,11 @@ import { StatusPage } from '../pages/status/StatusPage';
 import { ConfigPage } from '../pages/config/ConfigPage';
 import { LogsPage } from '../pages/logs/LogsPage';
 import { SystemPage } from '../pages/system/SystemPage';
+import { ProvidersPage } from '../pages/providers/ProvidersPage';
+import { AuthFilesPage } from '../pages/auth-files/AuthFilesPage';
+import { OAuthPage } from '../pages/oauth/OAuthPage';
+import { QuotaPage } from '../pages/quota/QuotaPage';
+import { InspectionPage } from '../pages/inspection/InspectionPage';
 
 export interface PageRoute {
   /** The hash path, "/dashboard". Sub-paths ("/monitoring/events") match too; the page reads them from useLocation(). */
@@ -36,6 +41,11 @@ export const routes: readonly PageRoute[] = [
   { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage },
   { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage },
   { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage },
+  { path: '/providers', titleKey: 'nav.providers', icon: 'providers', component: ProvidersPage },
+  { path: '/auth-files', titleKey: 'nav.authFiles', icon: 'files', component: AuthFilesPage },
+  { path: '/oauth', titleKey: 'nav.oauth', icon: 'oauth', component: OAuthPage },
+  { path: '/quota', titleKey: 'nav.quota', icon: 'quota', component: QuotaPage },
+  { path: '/inspection', titleKey: 'nav.inspection', icon: 'inspect', component: InspectionPage },
   { path: '/config', titleKey: 'nav.config', icon: 'config', component: ConfigPage },
   { path: '/logs', titleKey: 'nav.logs', icon: 'logs', component: LogsPage },
   { path: '/system', titleKey: 'nav.system', icon: 'system', component: SystemPage },

@@ -20,6 +20,16 @@ import systemEn from '../pages/system/en.json';
 import systemZh from '../pages/system/zh-CN.json';
 import configEn from '../pages/config/en.json';
 import configZh from '../pages/config/zh-CN.json';
+import providersEn from '../pages/providers/en.json';
+import providersZh from '../pages/providers/zh-CN.json';
+import authFilesEn from '../pages/auth-files/en.json';
+import authFilesZh from '../pages/auth-files/zh-CN.json';
+import oauthEn from '../pages/oauth/en.json';
+import oauthZh from '../pages/oauth/zh-CN.json';
+import quotaEn from '../pages/quota/en.json';
+import quotaZh from '../pages/quota/zh-CN.json';
+import inspectionEn from '../pages/inspection/en.json';
+import inspectionZh from '../pages/inspection/zh-CN.json';
 import { pickLanguage, type Language } from './lang';
 import { readStored, STORAGE_KEYS, writeStored } from '../lib/storage';
 
@@ -34,6 +44,11 @@ export const en = {
   logsPage: logsEn,
   systemPage: systemEn,
   configPage: configEn,
+  providersPage: providersEn,
+  authFilesPage: authFilesEn,
+  oauthPage: oauthEn,
+  quotaPage: quotaEn,
+  inspectionPage: inspectionEn,
 };
 export const zhCN = {
   ...zhCNBase,
@@ -44,6 +59,11 @@ export const zhCN = {
   logsPage: logsZh,
   systemPage: systemZh,
   configPage: configZh,
+  providersPage: providersZh,
+  authFilesPage: authFilesZh,
+  oauthPage: oauthZh,
+  quotaPage: quotaZh,
+  inspectionPage: inspectionZh,
 };
 
 export const resources = {

@@ -1,0 +1,2 @@
+// Browser tests of the authfiles page (being written).
+export default function authfiles() {}

@@ -1,0 +1,2 @@
+// Browser tests of the inspection page (being written).
+export default function inspection() {}

@@ -1,0 +1,2 @@
+// Browser tests of the oauth page (being written).
+export default function oauth() {}

@@ -1,0 +1,2 @@
+// Browser tests of the providers page (being written).
+export default function providers() {}

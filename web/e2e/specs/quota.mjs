@@ -1,0 +1,2 @@
+// Browser tests of the quota page (being written).
+export default function quota() {}
