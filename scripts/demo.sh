@@ -56,6 +56,8 @@ CPA_SIM_MANAGEMENT_KEY=$CPA_MANAGEMENT_KEY "$BIN/cpa-sim" \
 	-traffic-models mock-gpt,claude-sonnet-4-5,gpt-5-codex,gemini-2.5-pro \
 	-traffic-keys sk-cpa-test-1,sk-cpa-test-2 \
 	-traffic-failure-ratio 0.05 \
+	-device-auto-approve 5s \
+	-panel-file web/dist/management.html \
 	>"$DEMO_DIR/cpa-sim.log" 2>&1 &
 pids+=($!)
 
@@ -89,6 +91,8 @@ caddy-cpam demo is running.
   Admin key    $CPAM_ADMIN_KEY
   Health       curl -k https://localhost:8443/cpam/health
   CPA (sim)    http://$SIM_ADDR  (management key in $DEMO_DIR/management-key)
+  CPA panel    http://$SIM_ADDR/management.html  (CPA panel mode: sign in with the management key,
+               usage service https://localhost:8443/cpam; trust the root CA below first)
   Management   curl -k -H "Authorization: Bearer \$(cat $DEMO_DIR/admin-key)" https://localhost:8443/v0/management/config
   Root CA      $DEMO_DIR/data/caddy/pki/authorities/local/root.crt (trust it to drop -k)
   Logs         $DEMO_DIR/caddy.log, $DEMO_DIR/cpa-sim.log

@@ -51,6 +51,8 @@ func run() error {
 		home        = flag.Bool("home", false, "simulate Home control-plane mode")
 		respRegress = flag.Bool("resp-regression", false, "simulate CPA v7.1.17: refuse every RESP connection with -ERR RESP AUTH disabled; use mTLS")
 		version     = flag.String("version", "", "X-CPA-VERSION to report (default v7.2.140)")
+		deviceOK    = flag.Duration("device-auto-approve", 0, "complete kimi/xai device-flow logins on the first status poll this long after they start (0 = wait for an oauth-callback)")
+		latest      = flag.String("latest-version", "", "what /latest-version reports (default: offline, 502 request_failed)")
 		panelFile   = flag.String("panel-file", "", "serve this file at /management.html, as CPA serves its panel (default: 404, as with disable-control-panel)")
 
 		trafficRate    = flag.Float64("traffic-rate", 0, "built-in traffic: requests per second (0 = no traffic)")
@@ -82,8 +84,13 @@ func run() error {
 		OldCPA:         *oldCPA,
 		SniffTimeout:   *sniffTimeout,
 		ErrorLog:       log.New(os.Stderr, "", log.LstdFlags),
-		Management:     mgmt.Options{ConfigFile: *configFile, ReloadDelay: *reloadDelay},
-		PanelFile:      *panelFile,
+		Management: mgmt.Options{
+			ConfigFile:        *configFile,
+			ReloadDelay:       *reloadDelay,
+			DeviceAutoApprove: *deviceOK,
+			LatestVersion:     *latest,
+		},
+		PanelFile: *panelFile,
 	}
 	if *authDelay == 0 {
 		opts.AuthDelay = -1

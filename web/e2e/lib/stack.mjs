@@ -298,6 +298,8 @@ export async function startStack() {
       '0.15',
       '-panel-file',
       panelFile,
+      '-device-auto-approve',
+      '2s',
     ],
     { env: { ...env, CPA_SIM_MANAGEMENT_KEY: managementKey }, cwd: dir, log: path.join(dir, 'cpa-sim.log') },
   );
