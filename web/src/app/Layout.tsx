@@ -23,14 +23,25 @@ export function Layout() {
     document.title = `${title} · ${t('app.name')}`;
   }, [title, t]);
 
-  // Escape closes the menu drawer.
+  // The opened menu drawer takes the focus (its current page's link, else
+  // the first); Escape closes it and gives the focus back to the menu button.
   useEffect(() => {
     if (!menuOpen) return;
+    const frame = requestAnimationFrame(() => {
+      const sidebar = document.getElementById('sidebar');
+      const link = sidebar?.querySelector<HTMLElement>('[aria-current="page"]') ?? sidebar?.querySelector<HTMLElement>('a[href]');
+      link?.focus();
+    });
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setMenuOpen(false);
+      if (e.key !== 'Escape') return;
+      setMenuOpen(false);
+      document.querySelector<HTMLElement>('[data-testid="menu-button"]')?.focus();
     };
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    return () => {
+      cancelAnimationFrame(frame);
+      window.removeEventListener('keydown', onKey);
+    };
   }, [menuOpen]);
 
   const Page = route?.component;

@@ -2,7 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { Icon } from '../components/Icon';
 import { NARROW_QUERY, useMediaQuery } from '../lib/useMediaQuery';
 import { LanguageSwitch, ThemeSwitch } from './Switches';
-import { routes } from './routes';
+import { NAV_GROUPS, routes } from './routes';
 import { Link } from './router';
 
 declare const __PANEL_VERSION__: string;
@@ -20,22 +20,32 @@ export function Sidebar({ currentPath, onNavigate }: { currentPath: string; onNa
         <span>{t('app.name')}</span>
       </div>
       <nav className="nav" aria-label={t('nav.label')}>
-        {routes
-          .filter((r) => r.nav !== false)
-          .map((r) => (
-            <Link
-              key={r.path}
-              to={r.path}
-              className="nav-link"
-              aria-current={r === current ? 'page' : undefined}
-              onClick={onNavigate}
-              data-testid={`nav-${r.path.slice(1)}`}
-            >
-              <Icon name={r.icon} />
-              <span>{t(r.titleKey)}</span>
-              {r.soon ? <span className="nav-soon">{t('nav.soon')}</span> : null}
-            </Link>
-          ))}
+        {NAV_GROUPS.map((group) => {
+          const pages = routes.filter((r) => r.nav !== false && r.group === group);
+          if (pages.length === 0) return null;
+          const headingId = `nav-group-${group}`;
+          return (
+            <div key={group} className="nav-group" role="group" aria-labelledby={headingId}>
+              <div className="nav-group-title" id={headingId}>
+                {t(`nav.groups.${group}`)}
+              </div>
+              {pages.map((r) => (
+                <Link
+                  key={r.path}
+                  to={r.path}
+                  className="nav-link"
+                  aria-current={r === current ? 'page' : undefined}
+                  onClick={onNavigate}
+                  data-testid={`nav-${r.path.slice(1)}`}
+                >
+                  <Icon name={r.icon} />
+                  <span>{t(r.titleKey)}</span>
+                  {r.soon ? <span className="nav-soon">{t('nav.soon')}</span> : null}
+                </Link>
+              ))}
+            </div>
+          );
+        })}
       </nav>
       {narrow ? (
         <div className="sidebar-switches">

@@ -32,23 +32,29 @@ export interface PageRoute {
   nav?: boolean;
   /** Shows a "soon" mark in the sidebar while the page is a placeholder. */
   soon?: boolean;
+  /** The sidebar section the page is listed under. */
+  group: NavGroup;
 }
 
+/** Sidebar sections, in order: usage analytics, running CPA, caddy-cpam itself. */
+export const NAV_GROUPS = ['usage', 'cpa', 'service'] as const;
+export type NavGroup = (typeof NAV_GROUPS)[number];
+
 export const routes: readonly PageRoute[] = [
-  { path: '/dashboard', titleKey: 'nav.dashboard', icon: 'dashboard', component: DashboardPage },
-  { path: '/monitoring', titleKey: 'nav.monitoring', icon: 'monitoring', component: MonitoringPage },
-  { path: '/pricing', titleKey: 'nav.pricing', icon: 'pricing', component: PricingPage },
-  { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage },
-  { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage },
-  { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage },
-  { path: '/providers', titleKey: 'nav.providers', icon: 'providers', component: ProvidersPage },
-  { path: '/auth-files', titleKey: 'nav.authFiles', icon: 'files', component: AuthFilesPage },
-  { path: '/oauth', titleKey: 'nav.oauth', icon: 'oauth', component: OAuthPage },
-  { path: '/quota', titleKey: 'nav.quota', icon: 'quota', component: QuotaPage },
-  { path: '/inspection', titleKey: 'nav.inspection', icon: 'inspect', component: InspectionPage },
-  { path: '/config', titleKey: 'nav.config', icon: 'config', component: ConfigPage },
-  { path: '/logs', titleKey: 'nav.logs', icon: 'logs', component: LogsPage },
-  { path: '/system', titleKey: 'nav.system', icon: 'system', component: SystemPage },
+  { path: '/dashboard', titleKey: 'nav.dashboard', icon: 'dashboard', component: DashboardPage, group: 'usage' },
+  { path: '/monitoring', titleKey: 'nav.monitoring', icon: 'monitoring', component: MonitoringPage, group: 'usage' },
+  { path: '/pricing', titleKey: 'nav.pricing', icon: 'pricing', component: PricingPage, group: 'usage' },
+  { path: '/api-keys', titleKey: 'nav.apiKeys', icon: 'keys', component: ApiKeysPage, group: 'usage' },
+  { path: '/import-export', titleKey: 'nav.importExport', icon: 'transfer', component: ImportExportPage, group: 'usage' },
+  { path: '/providers', titleKey: 'nav.providers', icon: 'providers', component: ProvidersPage, group: 'cpa' },
+  { path: '/auth-files', titleKey: 'nav.authFiles', icon: 'files', component: AuthFilesPage, group: 'cpa' },
+  { path: '/oauth', titleKey: 'nav.oauth', icon: 'oauth', component: OAuthPage, group: 'cpa' },
+  { path: '/quota', titleKey: 'nav.quota', icon: 'quota', component: QuotaPage, group: 'cpa' },
+  { path: '/inspection', titleKey: 'nav.inspection', icon: 'inspect', component: InspectionPage, group: 'cpa' },
+  { path: '/config', titleKey: 'nav.config', icon: 'config', component: ConfigPage, group: 'cpa' },
+  { path: '/logs', titleKey: 'nav.logs', icon: 'logs', component: LogsPage, group: 'cpa' },
+  { path: '/status', titleKey: 'nav.status', icon: 'status', component: StatusPage, group: 'service' },
+  { path: '/system', titleKey: 'nav.system', icon: 'system', component: SystemPage, group: 'service' },
 ];
 
 export const DEFAULT_PATH = '/dashboard';
