@@ -118,6 +118,8 @@ func New(opts Options) *Handler {
 	h.priceRoutes(h.mux)
 	h.aliasRoutes(h.mux)
 	h.liveRoutes(h.mux)
+	h.inspectionRoutes(h.mux)
+	h.quotaEvidenceRoutes(h.mux)
 	// The fallback is not a route: registered past routeMux, it is not
 	// recorded.
 	h.mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

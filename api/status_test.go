@@ -247,6 +247,10 @@ func TestOpenAPIDocument(t *testing.T) {
 	for _, rt := range analyticsRoutesTable {
 		queryParams[rt.method+" "+rt.path] = rt.params
 	}
+	queryParams[quotaEvidencePattern] = quotaEvidenceParams
+	for p, params := range inspectionQueryParams {
+		queryParams[p] = params
+	}
 	// These handlers read no query parameter: their input is the path or a
 	// JSON body. They do not check the query either (unknown parameters
 	// are ignored), so there is no list in the code to compare with. A new
@@ -278,6 +282,9 @@ func TestOpenAPIDocument(t *testing.T) {
 		"POST /v0/management/model-prices/sync":      false,
 		"PUT /v0/management/api-key-aliases":         true,
 		"POST " + compatPrefix + compatImportPath:    true,
+	}
+	for p, required := range inspectionBodies {
+		bodies[p] = required
 	}
 	bodyTypes := map[string][]string{"POST " + compatPrefix + compatImportPath: {"application/json", "application/x-ndjson"}}
 	// The content type of the success answer when it is not JSON ("" for

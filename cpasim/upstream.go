@@ -129,6 +129,11 @@ func (s *Server) callUpstream(ctx context.Context, cred mgmt.Credential, model s
 		"X-Ratelimit-Remaining-Requests": {strconv.Itoa(99 - (seq-1)%100)},
 		"X-Request-Id":                   {"mock-req-" + strconv.Itoa(seq)},
 	}
+	if cred.Provider == "codex" {
+		for k, v := range codexQuotaHeaders(mgmt.CodexQuotaOf(cred)) {
+			a.headers[k] = []string{v}
+		}
+	}
 	if a.status != http.StatusOK {
 		a.body = errorBodyFor(a.status)
 		a.headers["Content-Type"] = []string{"application/json"}
@@ -145,6 +150,25 @@ func (s *Server) callUpstream(ctx context.Context, cred mgmt.Credential, model s
 		a.ttft = s.opts.Now().Sub(a.start)
 	}
 	return a
+}
+
+// codexQuotaHeaders are the quota headers the ChatGPT backend sends with
+// a Codex answer, from the account's simulated windows (the ones its
+// wham/usage reports); none for an account without windows.
+func codexQuotaHeaders(q mgmt.CodexQuota) map[string]string {
+	if q.Status != http.StatusOK {
+		return nil
+	}
+	out := make(map[string]string, 6)
+	for _, w := range []struct {
+		name string
+		win  mgmt.CodexWindow
+	}{{"Primary", q.Primary}, {"Secondary", q.Secondary}} {
+		out["X-Codex-"+w.name+"-Used-Percent"] = strconv.Itoa(w.win.UsedPercent)
+		out["X-Codex-"+w.name+"-Window-Minutes"] = strconv.FormatInt(w.win.WindowSeconds/60, 10)
+		out["X-Codex-"+w.name+"-Reset-After-Seconds"] = strconv.FormatInt(int64(w.win.ResetAfter/time.Second), 10)
+	}
+	return out
 }
 
 // errorBodyFor returns the upstream error text for a failure status.

@@ -182,6 +182,26 @@ ALTER TABLE model_prices ADD COLUMN raw TEXT;
 
 ALTER TABLE api_key_aliases ADD COLUMN updated INTEGER NOT NULL DEFAULT 0; -- unix milliseconds, 0 unknown
 `,
+	// 4: credential inspection runs of the panel.
+	`
+-- One row per run. A run is written once and read whole (at most a few
+-- thousand results), so its results are one JSON array instead of a child
+-- table; total, counts and applied are kept beside them so that listing
+-- runs never decodes results. See inspections.go.
+CREATE TABLE inspections(
+	id       INTEGER PRIMARY KEY,
+	provider TEXT    NOT NULL,
+	upstream TEXT    NOT NULL DEFAULT '',
+	started  INTEGER NOT NULL, -- unix milliseconds
+	finished INTEGER NOT NULL, -- unix milliseconds
+	created  INTEGER NOT NULL, -- unix milliseconds, when stored
+	total    INTEGER NOT NULL,
+	counts   TEXT    NOT NULL, -- JSON object, results per action
+	applied  INTEGER NOT NULL DEFAULT 0, -- results with a recorded outcome
+	settings TEXT,             -- JSON object, as the panel sent it
+	results  TEXT    NOT NULL  -- JSON array of InspectionResult
+);
+`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -809,7 +809,20 @@ func (s *State) resetQuota(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "auth_index": body.AuthIndex, "models": models})
 }
 
-// demoAuthFiles returns the simulator's default OAuth accounts.
+// ChatGPT account ids of the demo Codex accounts; CodexQuotaOf picks their
+// behaviour by them.
+const (
+	codexDemoAccount    = "acc-sim-5f0c1d2e"
+	codexFullAccount    = "acc-sim-full-7a21c9"
+	codexExpiredAccount = "acc-sim-expired-3c9e04"
+	codexGoneAccount    = "acc-sim-gone-b04d6a"
+	codexBackAccount    = "acc-sim-back-52f81e"
+)
+
+// demoAuthFiles returns the simulator's default OAuth accounts: one per
+// provider for demo@example.com, and four more Codex accounts whose
+// quota answers make an inspection recommend every action (see
+// CodexQuotaOf).
 func demoAuthFiles(now time.Time) map[string][]byte {
 	enc := func(v map[string]any) []byte {
 		data, _ := json.MarshalIndent(v, "", "  ")
@@ -817,15 +830,29 @@ func demoAuthFiles(now time.Time) map[string][]byte {
 	}
 	lastRefresh := now.Add(-time.Hour).UTC().Format(time.RFC3339)
 	expires := now.Add(7 * time.Hour).UTC().Format(time.RFC3339)
-	idToken := fakeJWT(map[string]any{
-		"email": "demo@example.com",
-		"https://api.openai.com/auth": map[string]any{
-			"chatgpt_account_id":                "acc-sim-5f0c1d2e",
-			"chatgpt_plan_type":                 "plus",
-			"chatgpt_subscription_active_start": now.AddDate(0, -1, 0).UTC().Format(time.RFC3339),
-			"chatgpt_subscription_active_until": now.AddDate(0, 1, 0).UTC().Format(time.RFC3339),
-		},
-	})
+	codex := func(email, account, plan, token string, extra map[string]any) []byte {
+		idToken := fakeJWT(map[string]any{
+			"email": email,
+			"https://api.openai.com/auth": map[string]any{
+				"chatgpt_account_id":                account,
+				"chatgpt_plan_type":                 plan,
+				"chatgpt_subscription_active_start": now.AddDate(0, -1, 0).UTC().Format(time.RFC3339),
+				"chatgpt_subscription_active_until": now.AddDate(0, 1, 0).UTC().Format(time.RFC3339),
+			},
+		})
+		meta := map[string]any{
+			"type": "codex", "email": email,
+			"access_token":  "sim-codex-" + token + "-access-token",
+			"refresh_token": "sim-codex-" + token + "-refresh-token",
+			"account_id":    account,
+			"id_token":      idToken,
+			"expired":       expires, "last_refresh": lastRefresh,
+		}
+		for k, v := range extra {
+			meta[k] = v
+		}
+		return enc(meta)
+	}
 	return map[string][]byte{
 		"claude-demo@example.com.json": enc(map[string]any{
 			"type": "claude", "email": "demo@example.com",
@@ -834,14 +861,13 @@ func demoAuthFiles(now time.Time) map[string][]byte {
 			"expired":       expires, "last_refresh": lastRefresh,
 			"note": "fake credential for local tests", "priority": 3,
 		}),
-		"codex-demo@example.com-plus.json": enc(map[string]any{
-			"type": "codex", "email": "demo@example.com",
-			"access_token":  "sim-codex-demo-access-token",
-			"refresh_token": "sim-codex-demo-refresh-token",
-			"account_id":    "acc-sim-5f0c1d2e",
-			"id_token":      idToken,
-			"expired":       expires, "last_refresh": lastRefresh,
-		}),
+		"codex-demo@example.com-plus.json": codex("demo@example.com", codexDemoAccount, "plus", "demo", nil),
+		"codex-full@example.com-pro.json":  codex("codex-full@example.com", codexFullAccount, "pro", "full", nil),
+		"codex-expired@example.com-plus.json": codex("codex-expired@example.com", codexExpiredAccount, "plus", "expired",
+			map[string]any{"expired": now.Add(-2 * time.Hour).UTC().Format(time.RFC3339)}),
+		"codex-gone@example.com-team.json": codex("codex-gone@example.com", codexGoneAccount, "team", "gone", nil),
+		"codex-back@example.com-plus.json": codex("codex-back@example.com", codexBackAccount, "plus", "back",
+			map[string]any{"disabled": true}),
 		"gemini-demo@example.com-demo-project-123456.json": enc(map[string]any{
 			"type": "gemini", "email": "demo@example.com", "project_id": "demo-project-123456",
 			"auto": false, "checked": true,

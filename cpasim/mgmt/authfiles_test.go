@@ -46,7 +46,7 @@ func fileNames(t *testing.T, s *State) []string {
 func TestAuthFilesList(t *testing.T) {
 	s, _ := newTestState(t, nil)
 	names := fileNames(t, s)
-	if len(names) != 4 || !sort.StringsAreSorted(names) {
+	if len(names) != 8 || !sort.StringsAreSorted(names) {
 		t.Fatalf("files = %v", names)
 	}
 	rec := do(t, s, "GET", "/auth-files?name=claude-demo@example.com.json", nil)

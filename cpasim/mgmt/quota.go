@@ -32,14 +32,22 @@ func (s *State) simulateProvider(method string, u *url.URL, hdr http.Header, cre
 			if account == "" {
 				account = cred.AccountID
 			}
+			q := CodexQuotaOf(cred)
+			if q.Status != http.StatusOK {
+				status, body = q.Status, q.ErrorBody
+				break
+			}
+			window := func(w CodexWindow) map[string]any {
+				after := int64(w.ResetAfter / time.Second)
+				return map[string]any{"used_percent": w.UsedPercent, "limit_window_seconds": w.WindowSeconds,
+					"reset_after_seconds": after, "reset_at": unix(w.ResetAfter)}
+			}
 			body = map[string]any{
-				"user_id": "user-sim-codex", "account_id": account, "email": email, "plan_type": "plus",
+				"user_id": "user-sim-codex", "account_id": account, "email": email, "plan_type": q.Plan,
 				"rate_limit": map[string]any{
-					"allowed": true, "limit_reached": false,
-					"primary_window": map[string]any{"used_percent": 23, "limit_window_seconds": 18000,
-						"reset_after_seconds": 9000, "reset_at": unix(9000 * time.Second)},
-					"secondary_window": map[string]any{"used_percent": 41, "limit_window_seconds": 604800,
-						"reset_after_seconds": 302400, "reset_at": unix(302400 * time.Second)},
+					"allowed": !q.LimitReached(), "limit_reached": q.LimitReached(),
+					"primary_window":   window(q.Primary),
+					"secondary_window": window(q.Secondary),
 				},
 				"code_review_rate_limit": map[string]any{
 					"allowed": true, "limit_reached": false,
@@ -157,4 +165,95 @@ func notFoundProvider() (int, http.Header, string, bool) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	return http.StatusNotFound, h, `{"error":{"message":"not found"}}`, true
+}
+
+// CodexWindow is one simulated Codex rate-limit window.
+type CodexWindow struct {
+	// UsedPercent is the share of the window used, 0 to 100.
+	UsedPercent int
+	// WindowSeconds is the window's length.
+	WindowSeconds int64
+	// ResetAfter is how long until the window resets.
+	ResetAfter time.Duration
+}
+
+// CodexQuota is how a simulated Codex account answers the ChatGPT usage
+// endpoint (wham/usage) and what quota its traffic reports.
+type CodexQuota struct {
+	// Status is the HTTP status of wham/usage; ErrorBody its body when it
+	// is not 200 (then the account has no windows).
+	Status    int
+	ErrorBody json.RawMessage
+	// Plan is the plan_type reported.
+	Plan string
+	// Primary is the 5-hour window, Secondary the weekly one.
+	Primary, Secondary CodexWindow
+}
+
+// LimitReached reports whether a window is used up.
+func (q CodexQuota) LimitReached() bool {
+	return q.Primary.UsedPercent >= 100 || q.Secondary.UsedPercent >= 100
+}
+
+// Windows of the simulated Codex accounts.
+const (
+	codexPrimarySeconds   = 5 * 3600
+	codexSecondarySeconds = 7 * 24 * 3600
+)
+
+// codexDefaultQuota answers for Codex credentials without a behaviour of
+// their own (the demo account, API keys, uploaded files): healthy.
+var codexDefaultQuota = CodexQuota{
+	Status: http.StatusOK, Plan: "plus",
+	Primary:   CodexWindow{UsedPercent: 23, WindowSeconds: codexPrimarySeconds, ResetAfter: 9000 * time.Second},
+	Secondary: CodexWindow{UsedPercent: 41, WindowSeconds: codexSecondarySeconds, ResetAfter: 302400 * time.Second},
+}
+
+// codexQuotas are the behaviours of the demo Codex accounts (see
+// demoAuthFiles), by ChatGPT account id. An inspection classifies them:
+// full → disable (weekly window used up), expired → reauth (401), gone →
+// delete (402 deactivated workspace), back → enable (disabled, quota
+// left); the demo account stays keep.
+var codexQuotas = map[string]CodexQuota{
+	codexFullAccount: {
+		Status: http.StatusOK, Plan: "pro",
+		Primary:   CodexWindow{UsedPercent: 60, WindowSeconds: codexPrimarySeconds, ResetAfter: 7200 * time.Second},
+		Secondary: CodexWindow{UsedPercent: 100, WindowSeconds: codexSecondarySeconds, ResetAfter: 259200 * time.Second},
+	},
+	codexExpiredAccount: {
+		Status: http.StatusUnauthorized, Plan: "plus",
+		ErrorBody: json.RawMessage(`{"error":{"message":"Provided authentication token is expired. Please try signing in again.",` +
+			`"type":"invalid_request_error","param":null,"code":"token_expired"}}`),
+	},
+	codexGoneAccount: {
+		Status: http.StatusPaymentRequired, Plan: "team",
+		ErrorBody: json.RawMessage(`{"detail":{"code":"deactivated_workspace"}}`),
+	},
+	codexBackAccount: {
+		Status: http.StatusOK, Plan: "plus",
+		Primary:   CodexWindow{UsedPercent: 10, WindowSeconds: codexPrimarySeconds, ResetAfter: 16200 * time.Second},
+		Secondary: CodexWindow{UsedPercent: 30, WindowSeconds: codexSecondarySeconds, ResetAfter: 432000 * time.Second},
+	},
+}
+
+// codexQuotaByEmail finds the behaviours by account email too, for a
+// credential whose file lost its account id.
+var codexQuotaByEmail = map[string]string{
+	"codex-full@example.com":    codexFullAccount,
+	"codex-expired@example.com": codexExpiredAccount,
+	"codex-gone@example.com":    codexGoneAccount,
+	"codex-back@example.com":    codexBackAccount,
+}
+
+// CodexQuotaOf returns the simulated quota of a Codex credential, chosen by
+// the credential (its ChatGPT account id, else its email), never by what a
+// caller sends.
+func CodexQuotaOf(cred Credential) CodexQuota {
+	if q, ok := codexQuotas[cred.AccountID]; ok {
+		return q
+	}
+	if id, ok := codexQuotaByEmail[strings.ToLower(cred.Source)]; ok && cred.AuthType == "oauth" {
+		return codexQuotas[id]
+	}
+	return codexDefaultQuota
 }
