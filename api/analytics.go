@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -243,6 +244,9 @@ func (h *Handler) breakdown(w http.ResponseWriter, r *http.Request, q *query) er
 		// API key, the auth_index of a named account.
 		Hint  string `json:"hint,omitempty"`
 		Other bool   `json:"other"`
+		// PricedAs (by=model only) is the price-book name whose price new
+		// attempts of the model get, or JSON null when none applies.
+		PricedAs json.RawMessage `json:"priced_as,omitempty"`
 		summaryJSON
 	}
 	hints := make([]string, len(rows))
@@ -262,6 +266,9 @@ func (h *Handler) breakdown(w http.ResponseWriter, r *http.Request, q *query) er
 			row.Label = row.Key
 		}
 		out[i] = rowJSON{Key: row.Key, Label: row.Label, Hint: hints[i], Other: row.Other, summaryJSON: summaryView(row.Summary)}
+		if by == "model" && !row.Other {
+			out[i].PricedAs = h.pricedAs(row.Key)
+		}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		periodJSON
@@ -271,6 +278,25 @@ func (h *Handler) breakdown(w http.ResponseWriter, r *http.Request, q *query) er
 		Rows []rowJSON `json:"rows"`
 	}{q.period(), by, sortName, top, out})
 	return nil
+}
+
+// pricedAs is the JSON price-book name the current book prices model
+// under (as the normaliser looks it up), null when it has no price, or
+// nothing when no book is loaded (collection not running).
+func (h *Handler) pricedAs(model string) json.RawMessage {
+	norm := h.opts.Backend.Normalizer()
+	if norm == nil || norm.Prices() == nil {
+		return nil
+	}
+	_, name, ok := norm.Prices().Lookup(model, "")
+	if !ok || model == "" {
+		return json.RawMessage("null")
+	}
+	out, err := json.Marshal(name)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return out
 }
 
 // AccountLookup is implemented by backends that know the current names of

@@ -660,3 +660,44 @@ func TestNoStore(t *testing.T) {
 		t.Fatalf("status without a store: %d %s", code, body)
 	}
 }
+
+func TestBreakdownPricedAs(t *testing.T) {
+	h, b := fixture(t)
+	read := func(q string) map[string]json.RawMessage {
+		t.Helper()
+		var got struct{ Rows []map[string]json.RawMessage }
+		getJSON(t, h, "/api/v1/breakdown?"+period+"&"+q, &got)
+		out := map[string]json.RawMessage{}
+		for _, r := range got.Rows {
+			var key string
+			if err := json.Unmarshal(r["key"], &key); err != nil {
+				t.Fatal(err)
+			}
+			out[key] = r["priced_as"]
+		}
+		return out
+	}
+	// No book loaded (collection not running): the field is absent.
+	if got := read("by=model"); got["m1"] != nil || got["m2"] != nil {
+		t.Fatalf("priced_as without a price book: %s", got)
+	}
+	// "M1-2025-01-01" prices as "m1" through the normalised form; m2 has none.
+	book, err := usage.NewPriceBook(map[string]usage.Price{"M1-2025-01-01": {Input: 1, Output: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.norm, err = usage.NewNormalizer([]byte("0123456789abcdef0123456789abcdef"), nil, book); err != nil {
+		t.Fatal(err)
+	}
+	got := read("by=model")
+	if string(got["m1"]) != `"M1-2025-01-01"` || string(got["m2"]) != "null" {
+		t.Fatalf("priced_as: m1=%s m2=%s", got["m1"], got["m2"])
+	}
+	// Only the model breakdown names prices; the rest row never does.
+	if got := read("by=alias"); got["m1"] != nil {
+		t.Fatalf("priced_as on an alias breakdown: %s", got["m1"])
+	}
+	if got := read("by=model&top=1"); got["other"] != nil {
+		t.Fatalf("priced_as on the rest row: %s", got["other"])
+	}
+}

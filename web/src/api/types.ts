@@ -96,6 +96,8 @@ export interface BreakdownRow extends Summary {
   label: string;
   hint?: string;
   other: boolean;
+  /** by=model: the price-book name whose price applies, null for none; absent without a loaded book. */
+  priced_as?: string | null;
 }
 
 export interface BreakdownResponse extends Period {

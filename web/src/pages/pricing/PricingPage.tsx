@@ -22,11 +22,11 @@ import {
   buildPutBody,
   filterPrices,
   findUnpriced,
+  requestsByPricedName,
   formatDate,
   formFromPrice,
   KNOWN_SOURCES,
   MANUAL,
-  PriceLookup,
   readPriceForm,
   recomputeRange,
   sourceKey,
@@ -82,21 +82,12 @@ export function PricingPage() {
   const [recomputeResult, setRecomputeResult] = useState<RecomputeResult | null>(null);
 
   const doc = prices.data?.prices;
-  const unpriced = useMemo(() => (doc && usage.data ? findUnpriced(usage.data.rows, doc) : undefined), [doc, usage.data]);
+  const unpriced = useMemo(() => (usage.data ? findUnpriced(usage.data.rows) : undefined), [usage.data]);
   const unpricedNames = useMemo(() => (unpriced ? syncModelsFor(unpriced) : []), [unpriced]);
 
-  // Requests of the last 30 days by the listed name whose price they get.
-  const requests = useMemo(() => {
-    const out = new Map<string, number>();
-    if (!doc || !usage.data) return out;
-    const lookup = new PriceLookup(Object.keys(doc));
-    for (const r of usage.data.rows) {
-      if (r.other) continue;
-      const name = lookup.find(r.key);
-      if (name !== null) out.set(name, (out.get(name) ?? 0) + r.attempts);
-    }
-    return out;
-  }, [doc, usage.data]);
+  // Requests of the last 30 days by the listed name whose price they get
+  // (the server names it per model: priced_as).
+  const requests = useMemo(() => (usage.data ? requestsByPricedName(usage.data.rows) : new Map<string, number>()), [usage.data]);
 
   const rows = useMemo(() => {
     if (!doc) return [];
@@ -120,6 +111,16 @@ export function PricingPage() {
   const sourceLabel = (s: string) => {
     const key = sourceKey(s);
     return key ? t(`pricingPage.source.${key}`) : s;
+  };
+
+  /**
+   * Keeps a price document the server answered with, and has the model
+   * breakdown read again: which price applies to each model (priced_as)
+   * follows the book.
+   */
+  const storePrices = (saved: PricesDocument) => {
+    queryClient.setQueryData(PRICES_KEY, saved);
+    void queryClient.invalidateQueries({ queryKey: ['usage', 'breakdown', 'model'] });
   };
 
   /** The newest price document, so a PUT starts from what is stored now. */
@@ -164,7 +165,7 @@ export function PricingPage() {
         return;
       }
       const saved = await putPrices(api, buildPutBody(fresh.prices, { [read.model]: read.price }));
-      queryClient.setQueryData(PRICES_KEY, saved);
+      storePrices(saved);
       setEdit(null);
       setNotice({ kind: 'saved', model: read.model });
     } catch (e) {
@@ -187,7 +188,7 @@ export function PricingPage() {
         if (fresh.prices[deleteTarget]?.source !== MANUAL) throw new Error(t('pricingPage.delete.unsupported'));
         saved = await putPrices(api, buildPutBody(fresh.prices, {}, [deleteTarget]));
       }
-      queryClient.setQueryData(PRICES_KEY, saved);
+      storePrices(saved);
       setNotice({ kind: 'deleted', model: deleteTarget });
       setDeleteTarget(null);
     } catch (e) {
@@ -204,7 +205,7 @@ export function PricingPage() {
     try {
       const outcome = await syncPrices(api, models && models.length > 0 ? { models } : {});
       setSyncOutcome(outcome);
-      if (outcome.ok) queryClient.setQueryData(PRICES_KEY, outcome.result.prices);
+      if (outcome.ok) storePrices(outcome.result.prices);
       setSyncOpen(false);
     } catch (e) {
       setSyncError(e);
@@ -220,7 +221,7 @@ export function PricingPage() {
     try {
       const fresh = await freshPrices();
       const saved = await putPrices(api, buildPutBody(fresh.prices, { [candidate.model]: toPriceInput(candidate.match.price) }));
-      queryClient.setQueryData(PRICES_KEY, saved);
+      storePrices(saved);
       setNotice({ kind: 'applied', model: candidate.model });
       setCandidate(null);
     } catch (e) {

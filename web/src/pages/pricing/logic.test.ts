@@ -7,13 +7,12 @@ import {
   filterPrices,
   findUnpriced,
   formFromPrice,
-  normalizeModel,
   openCandidates,
   parseDate,
   parsePriceField,
-  PriceLookup,
   readPriceForm,
   recomputeRange,
+  requestsByPricedName,
   samePrice,
   sourceKey,
   syncModelsFor,
@@ -162,60 +161,19 @@ describe('buildPutBody', () => {
   });
 });
 
-describe('normalizeModel (as the server)', () => {
-  it.each([
-    ['gpt-5', 'gpt-5'],
-    ['GPT-5', 'gpt-5'],
-    [' gpt-5 ', 'gpt-5'],
-    ['openai/gpt-5', 'gpt-5'],
-    ['openrouter/anthropic/claude-opus-4.5', 'claude-opus-4-5'],
-    ['models/gemini-2.5-pro', 'gemini-2-5-pro'],
-    ['gpt-5(high)', 'gpt-5'],
-    ['gemini-2.5-pro(8192)', 'gemini-2-5-pro'],
-    ['gpt-5-codex-low', 'gpt-5-codex'],
-    ['gpt-5.1-codex-max-xhigh', 'gpt-5-1-codex-max'],
-    ['claude-opus-4-1-20250805-thinking', 'claude-opus-4-1'],
-    ['claude-sonnet-4-5@20250929', 'claude-sonnet-4-5'],
-    ['claude-3-5-haiku-latest', 'claude-3-5-haiku'],
-    ['gpt-4.1-2025-04-14', 'gpt-4-1'],
-    ['gpt-4-0613', 'gpt-4'],
-    ['gemini-2.5-flash-preview-09-2025', 'gemini-2-5-flash'],
-    ['deepseek/deepseek-r1:thinking', 'deepseek-r1'],
-    ['meta-llama/llama-3-8b:free', 'llama-3-8b:free'],
-    ['gpt-5-mini', 'gpt-5-mini'],
-    ['-high', '-high'],
-    ['', ''],
-  ])('%j → %j', (name, want) => {
-    expect(normalizeModel(name)).toBe(want);
-  });
-});
-
-describe('PriceLookup', () => {
-  const lookup = new PriceLookup(['gpt-5', 'claude-sonnet-4-5', 'gemini-2.5-pro', 'b-model', 'a/b-model']);
-  it('matches exactly, then by normalised name', () => {
-    expect(lookup.find('gpt-5')).toBe('gpt-5');
-    expect(lookup.find('openai/gpt-5(high)')).toBe('gpt-5');
-    expect(lookup.find('claude-sonnet-4.5-20250929')).toBe('claude-sonnet-4-5');
-    expect(lookup.find('models/gemini-2.5-pro')).toBe('gemini-2.5-pro');
-    expect(lookup.find('x/b-model')).toBe('a/b-model');
-    expect(lookup.find('mock-gpt')).toBeNull();
-    expect(lookup.find('')).toBeNull();
-  });
-});
-
 describe('findUnpriced', () => {
-  const prices = { 'gpt-5': entry('default', 1, 2), 'claude-sonnet-4-5': entry('manual', 3, 15) };
+  // priced_as is the server's answer (the breakdown by model).
   const rows = [
-    { key: 'gpt-5', attempts: 100, unpriced: 0, other: false },
-    { key: 'mock-gpt', attempts: 50, unpriced: 50, other: false },
-    { key: 'claude-sonnet-4-5-20250929', attempts: 30, unpriced: 10, other: false },
-    { key: 'private-model', attempts: 5, unpriced: 0, other: false },
-    { key: 'rare', attempts: 5, unpriced: 5, other: false },
+    { key: 'gpt-5', attempts: 100, unpriced: 0, other: false, priced_as: 'gpt-5' },
+    { key: 'mock-gpt', attempts: 50, unpriced: 50, other: false, priced_as: null },
+    { key: 'claude-sonnet-4-5-20250929', attempts: 30, unpriced: 10, other: false, priced_as: 'claude-sonnet-4-5' },
+    { key: 'private-model', attempts: 5, unpriced: 0, other: false, priced_as: null },
+    { key: 'rare', attempts: 5, unpriced: 5, other: false, priced_as: null },
     { key: 'other', attempts: 999, unpriced: 999, other: true },
-    { key: '', attempts: 3, unpriced: 3, other: false },
+    { key: '', attempts: 3, unpriced: 3, other: false, priced_as: null },
   ];
   it('lists models without a price and models with unpriced requests, most unpriced first', () => {
-    expect(findUnpriced(rows, prices)).toEqual([
+    expect(findUnpriced(rows)).toEqual([
       { model: 'mock-gpt', attempts: 50, unpriced: 50, reason: 'noPrice', pricedAs: null },
       { model: 'claude-sonnet-4-5-20250929', attempts: 30, unpriced: 10, reason: 'staleCost', pricedAs: 'claude-sonnet-4-5' },
       { model: 'rare', attempts: 5, unpriced: 5, reason: 'noPrice', pricedAs: null },
@@ -223,11 +181,27 @@ describe('findUnpriced', () => {
     ]);
   });
   it('is empty when every model is priced', () => {
-    expect(findUnpriced([{ key: 'gpt-5', attempts: 1, unpriced: 0, other: false }], prices)).toEqual([]);
+    expect(findUnpriced([{ key: 'gpt-5', attempts: 1, unpriced: 0, other: false, priced_as: 'gpt-5' }])).toEqual([]);
+  });
+  it('leaves out models the server could not decide for (no price book loaded)', () => {
+    expect(findUnpriced([{ key: 'mock-gpt', attempts: 4, unpriced: 4, other: false }])).toEqual([]);
   });
   it('names only the models without a price for a sync, skipping names the server refuses', () => {
-    const list = findUnpriced([...rows, { key: ' spaced', attempts: 1, unpriced: 1, other: false }], prices);
+    const list = findUnpriced([...rows, { key: ' spaced', attempts: 1, unpriced: 1, other: false, priced_as: null }]);
     expect(syncModelsFor(list)).toEqual(['mock-gpt', 'private-model', 'rare']);
+  });
+});
+
+describe('requestsByPricedName', () => {
+  it('sums the requests of the models priced under each listed name', () => {
+    const got = requestsByPricedName([
+      { key: 'claude-sonnet-4-5', attempts: 7, unpriced: 0, other: false, priced_as: 'claude-sonnet-4-5' },
+      { key: 'claude-sonnet-4-5-20250929', attempts: 3, unpriced: 0, other: false, priced_as: 'claude-sonnet-4-5' },
+      { key: 'mock-gpt', attempts: 50, unpriced: 50, other: false, priced_as: null },
+      { key: 'x', attempts: 2, unpriced: 0, other: false },
+      { key: 'other', attempts: 999, unpriced: 0, other: true, priced_as: 'claude-sonnet-4-5' },
+    ]);
+    expect([...got]).toEqual([['claude-sonnet-4-5', 10]]);
   });
 });
 

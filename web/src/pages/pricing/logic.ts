@@ -170,124 +170,19 @@ export function buildPutBody(
   return { prices: sorted };
 }
 
-// ---- model names as the server matches them ----
-
-const EFFORT_SUFFIXES = [
-  '-thinking',
-  '-nothinking',
-  '-non-thinking',
-  '-minimal',
-  '-low',
-  '-medium',
-  '-high',
-  '-xhigh',
-  '-latest',
-  '-preview',
-  '-exp',
-];
-
-const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
-const digits = (t: string) => /^\d+$/.test(t);
-const isYear = (t: string) => t.length === 4 && digits(t) && t.startsWith('20');
-const isMonth = (t: string) => t.length === 2 && digits(t) && t >= '01' && t <= '12';
-
-function trimDate(s: string): string | null {
-  const n = s.length;
-  // -YYYYMMDD
-  if (n > 9 && s[n - 9] === '-' && digits(s.slice(n - 8)) && isYear(s.slice(n - 8, n - 4)) && isMonth(s.slice(n - 4, n - 2)))
-    return s.slice(0, n - 9);
-  // -YYYY-MM-DD
-  if (
-    n > 11 &&
-    s[n - 11] === '-' &&
-    isYear(s.slice(n - 10, n - 6)) &&
-    s[n - 6] === '-' &&
-    isMonth(s.slice(n - 5, n - 3)) &&
-    s[n - 3] === '-' &&
-    digits(s.slice(n - 2))
-  )
-    return s.slice(0, n - 11);
-  // -MM-YYYY
-  if (n > 8 && s[n - 8] === '-' && isMonth(s.slice(n - 7, n - 5)) && s[n - 5] === '-' && isYear(s.slice(n - 4))) return s.slice(0, n - 8);
-  // -MMDD
-  if (
-    n > 5 &&
-    s[n - 5] === '-' &&
-    digits(s.slice(n - 4)) &&
-    isMonth(s.slice(n - 4, n - 2)) &&
-    s.slice(n - 2) >= '01' &&
-    s.slice(n - 2) <= '31'
-  )
-    return s.slice(0, n - 5);
-  return null;
-}
-
-/**
- * The fuzzy form of a model name, as caddy-cpam's price book computes it
- * (usage.NormalizeModel): lower case, no provider prefix, no @version,
- * "(effort)" or ":thinking", no effort or date suffixes, "4.5" → "4-5".
- */
-export function normalizeModel(name: string): string {
-  let s = name.trim().toLowerCase();
-  const slash = s.lastIndexOf('/');
-  if (slash >= 0) s = s.slice(slash + 1);
-  const at = s.indexOf('@');
-  if (at >= 0) s = s.slice(0, at);
-  if (s.endsWith(')')) {
-    const open = s.lastIndexOf('(');
-    if (open > 0) s = s.slice(0, open);
-  }
-  if (s.endsWith(':thinking')) s = s.slice(0, -':thinking'.length);
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const suf of EFFORT_SUFFIXES) {
-      if (s.length > suf.length && s.endsWith(suf)) {
-        s = s.slice(0, -suf.length);
-        changed = true;
-      }
-    }
-    const t = trimDate(s);
-    if (t !== null) {
-      s = t;
-      changed = true;
-    }
-  }
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] ?? '';
-    out += c === '.' && i > 0 && i + 1 < s.length && isDigit(s[i - 1]) && isDigit(s[i + 1]) ? '-' : c;
-  }
-  return out.trim();
-}
-
-/** Looks model names up like the server: exact first, then by normalised form (first name in sort order wins). */
-export class PriceLookup {
-  private readonly names: Set<string>;
-  private readonly norm = new Map<string, string>();
-
-  constructor(names: Iterable<string>) {
-    this.names = new Set(names);
-    for (const name of [...this.names].sort()) {
-      const k = normalizeModel(name);
-      if (k !== '' && !this.norm.has(k)) this.norm.set(k, name);
-    }
-  }
-
-  /** The listed name whose price applies to model, or null. */
-  find(model: string): string | null {
-    if (model === '') return null;
-    if (this.names.has(model)) return model;
-    return this.norm.get(normalizeModel(model)) ?? null;
-  }
-}
-
 // ---- models that need a price ----
 
+/** A row of the model breakdown (GET /api/v1/breakdown?by=model). */
 export interface UsageModelRow {
   key: string;
   attempts: number;
   unpriced: number;
   other: boolean;
+  /**
+   * The listed name whose price new requests of the model get, null when
+   * none applies; absent when the server has no price book loaded.
+   */
+  priced_as?: string | null;
 }
 
 export interface UnpricedModel {
@@ -308,18 +203,28 @@ export interface UnpricedModel {
 /**
  * The models seen in usage that need attention: those no listed price
  * applies to, and those with unpriced requests although a price applies
- * now. Most unpriced requests first.
+ * now. The server decides which price applies (priced_as); rows it could
+ * not decide for are left out. Most unpriced requests first.
  */
-export function findUnpriced(rows: readonly UsageModelRow[], prices: Record<string, unknown>): UnpricedModel[] {
-  const lookup = new PriceLookup(Object.keys(prices));
+export function findUnpriced(rows: readonly UsageModelRow[]): UnpricedModel[] {
   const out: UnpricedModel[] = [];
   for (const r of rows) {
-    if (r.other || r.key === '') continue;
-    const name = lookup.find(r.key);
+    if (r.other || r.key === '' || r.priced_as === undefined) continue;
+    const name = r.priced_as;
     if (name === null) out.push({ model: r.key, attempts: r.attempts, unpriced: r.unpriced, reason: 'noPrice', pricedAs: null });
     else if (r.unpriced > 0) out.push({ model: r.key, attempts: r.attempts, unpriced: r.unpriced, reason: 'staleCost', pricedAs: name });
   }
   return out.sort((a, b) => b.unpriced - a.unpriced || b.attempts - a.attempts || a.model.localeCompare(b.model));
+}
+
+/** Requests per listed price name, summed over the models priced under it. */
+export function requestsByPricedName(rows: readonly UsageModelRow[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    if (r.other || typeof r.priced_as !== 'string') continue;
+    out.set(r.priced_as, (out.get(r.priced_as) ?? 0) + r.attempts);
+  }
+  return out;
 }
 
 /** The model names a "sync the unpriced models" request may send (valid names only, at most 5000). */
