@@ -4,16 +4,15 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { find, tid } from '../lib/browser.mjs';
-import { browserTest } from '../lib/harness.mjs';
-import { PANEL_URL } from '../lib/stack.mjs';
+import { browserTestBothModes } from '../lib/harness.mjs';
 import { until } from '../lib/util.mjs';
 
 const HINT = 'is the page built yet?';
 
 export default function logs() {
   describe('logs and system', () => {
-    browserTest('10a logs: lines arrive while following, and the text filter narrows them', async ({ page, shot }) => {
-      await page.goto(`${PANEL_URL}#/logs`);
+    browserTestBothModes('10a logs: lines arrive while following, and the text filter narrows them', async ({ page, shot, panelUrl }) => {
+      await page.goto(`${panelUrl}#/logs`);
       await find(page, 'logs-page', { timeout: 8000, hint: HINT });
       await find(page, 'logs-line', { timeout: 10_000, hint: HINT });
       const lines = tid(page, 'logs-line');
@@ -43,7 +42,7 @@ export default function logs() {
       await shot('filtered');
     });
 
-    browserTest("10b logs: #/logs?request=<id> shows that request's log", async ({ page, shot, api }) => {
+    browserTestBothModes("10b logs: #/logs?request=<id> shows that request's log", async ({ page, shot, api, panelUrl }) => {
       const failures = await until(
         async () => {
           const doc = await api.ok('/cpam/api/v1/failures', { query: { from: new Date(Date.now() - 3_600_000).toISOString() } });
@@ -53,7 +52,7 @@ export default function logs() {
       );
       const id = failures[0].requestId;
       assert.ok(id, 'the failure has no request id');
-      await page.goto(`${PANEL_URL}#/logs?request=${id}`);
+      await page.goto(`${panelUrl}#/logs?request=${id}`);
       await find(page, 'logs-page', { timeout: 8000, hint: HINT });
       const text = await find(page, 'logs-request-text', { timeout: 10_000, hint: HINT });
       await until(async () => ((await text.innerText()).includes(id) ? true : undefined), {
@@ -63,12 +62,12 @@ export default function logs() {
       await shot('request log');
     });
 
-    browserTest('10c system: versions match CPA and caddy-cpam', async ({ page, shot, api }) => {
+    browserTestBothModes('10c system: versions match CPA and caddy-cpam', async ({ page, shot, api, panelUrl }) => {
       const cpa = await api.request('/v0/management/debug');
       const cpaVersion = String(cpa.headers['x-cpa-version'] ?? '');
       assert.ok(cpaVersion, 'CPA sent no X-CPA-VERSION');
       const info = await api.ok('/cpam/usage-service/info');
-      await page.goto(`${PANEL_URL}#/system`);
+      await page.goto(`${panelUrl}#/system`);
       await find(page, 'system-page', { timeout: 8000, hint: HINT });
       const shown = await find(page, 'system-cpa-version', { timeout: 8000 });
       await until(async () => ((await shown.innerText()).includes(cpaVersion) ? true : undefined), {
