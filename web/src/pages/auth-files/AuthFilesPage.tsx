@@ -1,12 +1,502 @@
+// Auth files: the OAuth credentials CPA keeps in its auth-dir, with their
+// usage of the last 7 days from our store. Upload (several files, drag and
+// drop, pasted JSON), download, delete, enable/disable, field edits, models
+// per file, and the OAuth excluded-models / model-alias maps.
+import { useQueryClient } from '@tanstack/react-query';
+import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useApi } from '../../api/auth';
+import { useFormat } from '../../app/format';
+import { Badge } from '../../components/Badge';
+import { Button } from '../../components/Button';
+import { Card } from '../../components/Card';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { EmptyState } from '../../components/EmptyState';
+import { ErrorBox } from '../../components/ErrorBox';
 import { PageHeader } from '../../components/PageHeader';
+import { SkeletonLines } from '../../components/Skeleton';
+import { AUTH_FILES_KEY, deleteFiles, downloadFile, setDisabled, useAccountUsage, useAuthFiles } from './api';
+import { DetailsDrawer } from './DetailsDrawer';
+import { FieldsDialog } from './FieldsDialog';
+import {
+  distinctValues,
+  firstText,
+  filterFiles,
+  NO_FILTERS,
+  providerOf,
+  pruneSelection,
+  statusOf,
+  statusTone,
+  usageByAuthIndex,
+  type AuthFileEntry,
+  type BatchFailure,
+  type Filters,
+} from './logic';
+import { ModelMaps } from './ModelMaps';
+import { ResultNotice, type Outcome } from './ResultNotice';
+import { UploadCard } from './UploadCard';
+import './authfiles.css';
 
-/** Auth files (being built). */
 export function AuthFilesPage() {
   const { t } = useTranslation();
+  const f = useFormat();
+  const api = useApi();
+  const qc = useQueryClient();
+  const id = useId();
+  const files = useAuthFiles();
+  const usage = useAccountUsage();
+
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [selectedRaw, setSelected] = useState<ReadonlySet<string>>(() => new Set());
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [toDelete, setToDelete] = useState<string[] | null>(null);
+  const [editing, setEditing] = useState<AuthFileEntry | null>(null);
+  const [details, setDetails] = useState<string | null>(null);
+
+  const all = useMemo(() => files.data ?? [], [files.data]);
+  const selected = useMemo(() => pruneSelection(selectedRaw, all), [selectedRaw, all]);
+  const shown = useMemo(() => filterFiles(all, filters), [all, filters]);
+  const usageMap = useMemo(() => usageByAuthIndex(usage.data?.rows ?? []), [usage.data]);
+  const providers = useMemo(() => distinctValues(all, providerOf), [all]);
+  const statuses = useMemo(() => distinctValues(all, statusOf), [all]);
+  const detailsEntry = details === null ? null : (all.find((x) => x.name === details) ?? null);
+
+  const refresh = () => qc.invalidateQueries({ queryKey: AUTH_FILES_KEY });
+
+  const allShownSelected = shown.length > 0 && shown.every((x) => selected.has(x.name));
+  const toggleAll = () => {
+    const next = new Set(selected);
+    if (allShownSelected) for (const x of shown) next.delete(x.name);
+    else for (const x of shown) next.add(x.name);
+    setSelected(next);
+  };
+  const toggleOne = (name: string) => {
+    const next = new Set(selected);
+    if (next.has(name)) next.delete(name);
+    else next.add(name);
+    setSelected(next);
+  };
+
+  const runBatch = async (names: string[], action: (name: string) => Promise<void>, okKey: 'enabled' | 'disabled') => {
+    setBusy(true);
+    const failed: BatchFailure[] = [];
+    let done = 0;
+    for (const name of names) {
+      try {
+        await action(name);
+        done++;
+      } catch (e) {
+        failed.push({ name, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    await refresh();
+    setBusy(false);
+    setOutcome({
+      state: failed.length === 0 ? 'ok' : done === 0 ? 'error' : 'partial',
+      message: t(`authFilesPage.result.${okKey}`, { count: done }),
+      failed,
+    });
+  };
+
+  const toggleDisabled = (entries: AuthFileEntry[], disabled: boolean) =>
+    void runBatch(
+      entries.map((x) => x.name),
+      (name) => setDisabled(api, entries.find((x) => x.name === name) ?? { name }, disabled),
+      disabled ? 'disabled' : 'enabled',
+    );
+
+  const confirmDelete = async () => {
+    if (!toDelete) return;
+    setBusy(true);
+    try {
+      const r = await deleteFiles(api, toDelete);
+      setOutcome({
+        state: r.failed.length === 0 ? 'ok' : r.done.length === 0 ? 'error' : 'partial',
+        message: t('authFilesPage.result.deleted', { count: r.done.length }),
+        failed: r.failed,
+      });
+      setToDelete(null);
+      await refresh();
+    } catch (e) {
+      setOutcome({ state: 'error', message: t('authFilesPage.result.deleteFailed'), failed: [], error: e });
+      setToDelete(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const download = async (name: string) => {
+    try {
+      await downloadFile(api, name);
+    } catch (e) {
+      setOutcome({ state: 'error', message: t('authFilesPage.result.downloadFailed', { name }), failed: [], error: e });
+    }
+  };
+
+  const selectedEntries = all.filter((x) => selected.has(x.name));
+
+  let body;
+  if (files.data === undefined) {
+    body = files.error ? <ErrorBox error={files.error} onRetry={() => void files.refetch()} /> : <SkeletonLines lines={5} />;
+  } else if (all.length === 0) {
+    body = <EmptyState title={t('authFilesPage.table.emptyTitle')}>{t('authFilesPage.table.emptyBody')}</EmptyState>;
+  } else {
+    body = (
+      <>
+        <div className="af-filters card-pad">
+          <div className="field af-search">
+            <label className="field-label" htmlFor={`${id}-search`}>
+              {t('authFilesPage.filters.search')}
+            </label>
+            <input
+              id={`${id}-search`}
+              className="input"
+              type="search"
+              value={filters.search}
+              placeholder={t('authFilesPage.filters.searchPlaceholder')}
+              onChange={(e) => setFilters({ ...filters, search: e.target.value })}
+              data-testid="authfiles-search"
+            />
+          </div>
+          <div className="field">
+            <label className="field-label" htmlFor={`${id}-provider`}>
+              {t('authFilesPage.filters.provider')}
+            </label>
+            <select
+              id={`${id}-provider`}
+              className="select"
+              value={filters.provider}
+              onChange={(e) => setFilters({ ...filters, provider: e.target.value })}
+              data-testid="authfiles-filter-provider"
+            >
+              <option value="">{t('authFilesPage.filters.all')}</option>
+              {providers.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label className="field-label" htmlFor={`${id}-status`}>
+              {t('authFilesPage.filters.status')}
+            </label>
+            <select
+              id={`${id}-status`}
+              className="select"
+              value={filters.status}
+              onChange={(e) => setFilters({ ...filters, status: e.target.value })}
+              data-testid="authfiles-filter-status"
+            >
+              <option value="">{t('authFilesPage.filters.all')}</option>
+              {statuses.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label className="field-label" htmlFor={`${id}-disabled`}>
+              {t('authFilesPage.filters.enabled')}
+            </label>
+            <select
+              id={`${id}-disabled`}
+              className="select"
+              value={filters.disabled}
+              onChange={(e) => setFilters({ ...filters, disabled: e.target.value as Filters['disabled'] })}
+              data-testid="authfiles-filter-disabled"
+            >
+              <option value="all">{t('authFilesPage.filters.all')}</option>
+              <option value="enabled">{t('authFilesPage.filters.onlyEnabled')}</option>
+              <option value="disabled">{t('authFilesPage.filters.onlyDisabled')}</option>
+            </select>
+          </div>
+        </div>
+
+        <div className="af-batch card-pad" role="toolbar" aria-label={t('authFilesPage.batch.label')}>
+          <span className="muted" data-testid="authfiles-selected-count" data-count={selected.size}>
+            {t('authFilesPage.batch.selected', { count: selected.size, total: all.length })}
+          </span>
+          <span className="spacer" />
+          <Button
+            size="sm"
+            disabled={selected.size === 0 || busy}
+            onClick={() => toggleDisabled(selectedEntries, false)}
+            data-testid="authfiles-batch-enable"
+          >
+            {t('authFilesPage.batch.enable')}
+          </Button>
+          <Button
+            size="sm"
+            disabled={selected.size === 0 || busy}
+            onClick={() => toggleDisabled(selectedEntries, true)}
+            data-testid="authfiles-batch-disable"
+          >
+            {t('authFilesPage.batch.disable')}
+          </Button>
+          <Button
+            size="sm"
+            variant="danger"
+            disabled={selected.size === 0 || busy}
+            onClick={() => setToDelete([...selected].sort())}
+            data-testid="authfiles-batch-delete"
+          >
+            {t('authFilesPage.batch.delete')}
+          </Button>
+        </div>
+
+        {shown.length === 0 ? (
+          <EmptyState title={t('authFilesPage.table.noMatchTitle')}>
+            <Button size="sm" onClick={() => setFilters(NO_FILTERS)}>
+              {t('authFilesPage.filters.clear')}
+            </Button>
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table af-table">
+              <caption className="visually-hidden">{t('authFilesPage.table.caption')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col" className="af-check">
+                    <input
+                      type="checkbox"
+                      checked={allShownSelected}
+                      onChange={toggleAll}
+                      aria-label={t('authFilesPage.table.selectAll')}
+                      data-testid="authfiles-select-all"
+                    />
+                  </th>
+                  <th scope="col">{t('authFilesPage.table.name')}</th>
+                  <th scope="col">{t('authFilesPage.table.provider')}</th>
+                  <th scope="col">{t('authFilesPage.table.status')}</th>
+                  <th scope="col">{t('authFilesPage.table.enabled')}</th>
+                  <th scope="col">{t('authFilesPage.table.project')}</th>
+                  <th scope="col" className="align-end">
+                    {t('authFilesPage.table.priority')}
+                  </th>
+                  <th scope="col">{t('authFilesPage.table.note')}</th>
+                  <th scope="col">{t('authFilesPage.table.lastRefresh')}</th>
+                  <th scope="col" className="align-end" title={t('authFilesPage.table.usageTitle')}>
+                    {t('authFilesPage.table.requests')}
+                  </th>
+                  <th scope="col" className="align-end">
+                    {t('authFilesPage.table.failures')}
+                  </th>
+                  <th scope="col" className="align-end">
+                    {t('authFilesPage.table.tokens')}
+                  </th>
+                  <th scope="col" className="align-end">
+                    {t('authFilesPage.table.cost')}
+                  </th>
+                  <th scope="col">
+                    <span className="visually-hidden">{t('authFilesPage.table.actions')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((row) => {
+                  const u = row.auth_index ? usageMap.get(row.auth_index) : undefined;
+                  const status = statusOf(row);
+                  const who = firstText(row.email, row.label);
+                  return (
+                    <tr
+                      key={row.name}
+                      data-testid="authfiles-row"
+                      data-name={row.name}
+                      data-disabled={row.disabled ? 'true' : 'false'}
+                      className={row.disabled ? 'af-row-disabled' : undefined}
+                    >
+                      <td className="af-check">
+                        <input
+                          type="checkbox"
+                          checked={selected.has(row.name)}
+                          onChange={() => toggleOne(row.name)}
+                          aria-label={t('authFilesPage.table.select', { name: row.name })}
+                          data-testid="authfiles-select"
+                        />
+                      </td>
+                      <td className="cell-main">
+                        <button type="button" className="af-link" onClick={() => setDetails(row.name)} data-testid="authfiles-details">
+                          {row.name}
+                        </button>
+                        {who ? <div className="muted af-sub">{who}</div> : null}
+                        {row.label && row.email && row.label !== row.email ? <div className="faint af-sub">{row.label}</div> : null}
+                      </td>
+                      <td>
+                        <Badge>{providerOf(row)}</Badge>
+                      </td>
+                      <td>
+                        <Badge tone={statusTone(status)} title={firstText(row.status_message) || undefined}>
+                          {status}
+                        </Badge>
+                        {row.status_message ? <div className="af-sub af-msg">{row.status_message}</div> : null}
+                      </td>
+                      <td>
+                        <label className="af-switch">
+                          <input
+                            type="checkbox"
+                            role="switch"
+                            checked={!row.disabled}
+                            disabled={busy}
+                            onChange={() => toggleDisabled([row], !row.disabled)}
+                            data-testid="authfiles-toggle"
+                          />
+                          <span className="visually-hidden">{t('authFilesPage.table.enabledLabel', { name: row.name })}</span>
+                          <span aria-hidden="true">{row.disabled ? t('common.off') : t('common.on')}</span>
+                        </label>
+                      </td>
+                      <td className="mono af-nowrap">{row.project_id ?? <span className="faint">—</span>}</td>
+                      <td className="align-end">{row.priority ?? <span className="faint">—</span>}</td>
+                      <td className="af-note" data-testid="authfiles-note">
+                        {row.note ?? ''}
+                      </td>
+                      <td className="af-nowrap">
+                        {row.last_refresh ? (
+                          <span title={f.dateTime(row.last_refresh)}>{f.relative(row.last_refresh)}</span>
+                        ) : (
+                          <span className="faint">—</span>
+                        )}
+                      </td>
+                      <td className="align-end">{u ? f.number(u.attempts) : <span className="faint">0</span>}</td>
+                      <td className="align-end">
+                        {u && u.failed > 0 ? <span className="af-failed">{f.number(u.failed)}</span> : <span className="faint">0</span>}
+                      </td>
+                      <td className="align-end">{u ? f.tokens(u.tokens) : <span className="faint">0</span>}</td>
+                      <td className="align-end">
+                        {u ? (
+                          <span title={u.unpriced > 0 ? t('authFilesPage.table.unpriced', { count: u.unpriced }) : undefined}>
+                            {f.usd(u.costUsd)}
+                            {u.unpriced > 0 ? '*' : ''}
+                          </span>
+                        ) : (
+                          <span className="faint">—</span>
+                        )}
+                      </td>
+                      <td>
+                        <div className="af-actions">
+                          <Button
+                            size="sm"
+                            onClick={() => setEditing(row)}
+                            disabled={busy}
+                            data-testid="authfiles-edit"
+                            aria-label={t('authFilesPage.actions.editLabel', { name: row.name })}
+                          >
+                            {t('authFilesPage.actions.edit')}
+                          </Button>
+                          <Button
+                            size="sm"
+                            onClick={() => void download(row.name)}
+                            data-testid="authfiles-download"
+                            aria-label={t('authFilesPage.actions.downloadLabel', { name: row.name })}
+                          >
+                            {t('authFilesPage.actions.download')}
+                          </Button>
+                          <Button
+                            size="sm"
+                            variant="danger"
+                            onClick={() => setToDelete([row.name])}
+                            disabled={busy}
+                            data-testid="authfiles-delete"
+                            aria-label={t('authFilesPage.actions.deleteLabel', { name: row.name })}
+                          >
+                            {t('authFilesPage.actions.delete')}
+                          </Button>
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {usage.error ? (
+          <div className="card-pad">
+            <ErrorBox
+              error={usage.error}
+              title={t('authFilesPage.table.usageFailed')}
+              onRetry={() => void usage.refetch()}
+              testId="authfiles-usage-error"
+            />
+          </div>
+        ) : null}
+      </>
+    );
+  }
+
   return (
-    <div data-testid="auth-files-page" className="stack">
-      <PageHeader title={t('authFilesPage.title')} description={t('authFilesPage.description')} />
+    <div className="page af-page" data-testid="auth-files-page">
+      <PageHeader
+        title={t('authFilesPage.title')}
+        description={t('authFilesPage.description')}
+        actions={
+          <Button
+            icon="refresh"
+            loading={files.isFetching || usage.isFetching}
+            onClick={() => {
+              void files.refetch();
+              void usage.refetch();
+            }}
+            data-testid="authfiles-refresh"
+          >
+            {t('common.refresh')}
+          </Button>
+        }
+      />
+
+      {outcome ? <ResultNotice outcome={outcome} onClose={() => setOutcome(null)} /> : null}
+
+      <UploadCard onDone={(o) => setOutcome(o)} />
+
+      <Card
+        title={t('authFilesPage.table.title')}
+        subtitle={t('authFilesPage.table.subtitle')}
+        flush={files.data !== undefined && all.length > 0}
+        data-testid="authfiles-table"
+      >
+        {body}
+      </Card>
+
+      <ModelMaps />
+
+      <ConfirmDialog
+        open={toDelete !== null}
+        title={t('authFilesPage.delete.title', { count: toDelete?.length ?? 0 })}
+        confirmLabel={t('authFilesPage.delete.confirm')}
+        tone="danger"
+        busy={busy}
+        onConfirm={() => void confirmDelete()}
+        onClose={() => setToDelete(null)}
+        confirmTestId="authfiles-delete-confirm"
+        testId="authfiles-delete-dialog"
+      >
+        <p>{t('authFilesPage.delete.body', { count: toDelete?.length ?? 0 })}</p>
+        <ul className="af-delete-list">
+          {(toDelete ?? []).map((n) => (
+            <li key={n} className="mono">
+              {n}
+            </li>
+          ))}
+        </ul>
+      </ConfirmDialog>
+
+      {editing ? (
+        <FieldsDialog
+          entry={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(name) => {
+            setEditing(null);
+            setOutcome({ state: 'ok', message: t('authFilesPage.result.saved', { name }), failed: [] });
+            void refresh();
+          }}
+        />
+      ) : null}
+
+      {detailsEntry ? (
+        <DetailsDrawer entry={detailsEntry} usage={usageMap.get(detailsEntry.auth_index ?? '')} onClose={() => setDetails(null)} />
+      ) : null}
     </div>
   );
 }
