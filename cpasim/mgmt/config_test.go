@@ -143,6 +143,15 @@ func TestConfigYAML(t *testing.T) {
 	if rec.Code != 400 || decode(t, rec)["error"] != "invalid_yaml" || decode(t, rec)["message"] == "" {
 		t.Fatalf("invalid yaml = %d %s", rec.Code, rec.Body.String())
 	}
+	// The message is the YAML parser's, naming the line as CPA's does.
+	if msg, _ := decode(t, rec)["message"].(string); !strings.HasPrefix(msg, "yaml: line 1: ") {
+		t.Fatalf("invalid yaml message = %q, want the parser's \"yaml: line 1: ...\"", msg)
+	}
+	// A type error names its line too (CPA's strict load reports it as 422).
+	rec = do(t, s, "PUT", "/config.yaml", "debug: false\nrequest-retry: abc\n")
+	if msg, _ := decode(t, rec)["message"].(string); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(msg, "line 2:") {
+		t.Fatalf("type error = %d %q, want 422 naming line 2", rec.Code, msg)
+	}
 	for _, bad := range []string{"routing:\n  strategy: bogus\n", "request-retry: abc\n", "api-keys: {a: b}\n", "- a\n- b\n"} {
 		rec = do(t, s, "PUT", "/config.yaml", bad)
 		if rec.Code != http.StatusUnprocessableEntity || decode(t, rec)["error"] != "invalid_config" {

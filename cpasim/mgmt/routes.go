@@ -152,7 +152,8 @@ func (s *State) putConfigYAMLRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.putConfigYAML(body); err != nil {
 		if isSyntaxError(err) {
-			writeCodeError(w, http.StatusBadRequest, "invalid_yaml", err.Error())
+			// CPA answers with the parser's own message ("yaml: line 3: ...").
+			writeCodeError(w, http.StatusBadRequest, "invalid_yaml", strings.TrimPrefix(err.Error(), "parse yaml: "))
 		} else {
 			writeCodeError(w, http.StatusUnprocessableEntity, "invalid_config", err.Error())
 		}

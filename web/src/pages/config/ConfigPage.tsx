@@ -1,10 +1,12 @@
-// Configuration: a visual editor of CPA's scalar runtime settings (loaded
-// from GET /config, saved one route at a time after a confirmation) and a
-// read-only card with what the panel itself knows. Only the scalar keys of
-// logic.ts are kept from /config: its api-keys and provider keys are never
-// stored, shown or logged.
+// Configuration, in two tabs. "Settings": a visual editor of CPA's scalar
+// runtime settings (loaded from GET /config, saved one route at a time
+// after a confirmation) and a read-only card with what the panel itself
+// knows. Only the scalar keys of logic.ts are kept from /config: its
+// api-keys and provider keys are never stored, shown or logged.
+// "config.yaml": the raw file in a code editor (YamlTab, loaded lazily).
+// Leaving the page with unsaved edits in either tab asks first.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useId, useMemo, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../../api/auth';
 import type { ApiClient } from '../../api/client';
@@ -14,6 +16,8 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorBox } from '../../components/ErrorBox';
 import { PageHeader } from '../../components/PageHeader';
 import { SkeletonLines } from '../../components/Skeleton';
+import { setQuery, useLocation } from '../../app/router';
+import { CONFIG_KEY, CONFIG_YAML_KEY } from './api';
 import {
   buildRequests,
   changedSettings,
@@ -30,9 +34,13 @@ import {
   type SettingId,
   type ValidationError,
 } from './logic';
+import { useLeaveGuard } from './useLeaveGuard';
 import './config.css';
 
-const CONFIG_KEY = ['cpa', 'config-settings'] as const;
+const YamlTab = lazy(() => import('./YamlTab'));
+
+const TABS = ['settings', 'yaml'] as const;
+type Tab = (typeof TABS)[number];
 
 async function loadConfig(api: ApiClient, signal: AbortSignal): Promise<LoadedConfig> {
   // Mapped right away: only the scalar settings reach the query cache.
@@ -40,6 +48,99 @@ async function loadConfig(api: ApiClient, signal: AbortSignal): Promise<LoadedCo
 }
 
 export function ConfigPage() {
+  const { t } = useTranslation();
+  const tab: Tab = useLocation().query.get('tab') === 'yaml' ? 'yaml' : 'settings';
+  // The YAML tab stays mounted once opened, so its edit survives tab switches.
+  const [yamlMounted, setYamlMounted] = useState(tab === 'yaml');
+  if (tab === 'yaml' && !yamlMounted) setYamlMounted(true);
+  const [yamlDirty, setYamlDirty] = useState(false);
+  const [settingsDirty, setSettingsDirty] = useState(false);
+  const [leaveTarget, setLeaveTarget] = useState<string | null>(null);
+  const guard = useLeaveGuard(settingsDirty || yamlDirty, setLeaveTarget);
+  const onYamlDirty = useCallback((d: boolean) => setYamlDirty(d), []);
+
+  const selectTab = (next: Tab) => setQuery({ tab: next === 'settings' ? null : next });
+  const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = TABS.indexOf(tab);
+    let next: Tab | undefined;
+    if (e.key === 'ArrowRight') next = TABS[(i + 1) % TABS.length];
+    else if (e.key === 'ArrowLeft') next = TABS[(i - 1 + TABS.length) % TABS.length];
+    else if (e.key === 'Home') next = TABS[0];
+    else if (e.key === 'End') next = TABS[TABS.length - 1];
+    if (next) {
+      e.preventDefault();
+      selectTab(next);
+      e.currentTarget.querySelector<HTMLButtonElement>(`[data-tab="${next}"]`)?.focus();
+    }
+  };
+
+  return (
+    <div className="stack config-page" data-testid="config-page" data-tab={tab}>
+      <PageHeader title={t('configPage.title')} description={t('configPage.description')} />
+      <div className="config-tabs" role="tablist" aria-label={t('configPage.tabs.label')} onKeyDown={onTabKey}>
+        {TABS.map((id) => (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            id={`config-tab-${id}`}
+            className="config-tab"
+            aria-selected={id === tab}
+            aria-controls={`config-panel-${id}`}
+            tabIndex={id === tab ? 0 : -1}
+            data-tab={id}
+            data-testid={`config-tab-${id}`}
+            onClick={() => selectTab(id)}
+          >
+            {t(`configPage.tabs.${id}`)}
+            {(id === 'settings' ? settingsDirty : yamlDirty) ? (
+              <span className="config-tab-dot" title={t('configPage.tabs.unsaved')} aria-label={t('configPage.tabs.unsaved')} />
+            ) : null}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id="config-panel-settings" aria-labelledby="config-tab-settings" hidden={tab !== 'settings'}>
+        <SettingsTab onDirtyChange={setSettingsDirty} />
+      </div>
+      {yamlMounted ? (
+        <div role="tabpanel" id="config-panel-yaml" aria-labelledby="config-tab-yaml" hidden={tab !== 'yaml'}>
+          <Suspense
+            fallback={
+              <Card>
+                <SkeletonLines lines={10} />
+              </Card>
+            }
+          >
+            <YamlTab onDirtyChange={onYamlDirty} />
+          </Suspense>
+        </div>
+      ) : null}
+
+      <ConfirmDialog
+        open={leaveTarget !== null}
+        title={t('configPage.leave.title')}
+        confirmLabel={t('configPage.leave.confirm')}
+        tone="danger"
+        onConfirm={() => {
+          const target = leaveTarget;
+          setLeaveTarget(null);
+          if (target !== null) guard.leave(target);
+        }}
+        onClose={() => setLeaveTarget(null)}
+        confirmTestId="config-leave-confirm"
+        testId="config-leave-dialog"
+      >
+        <p>{t('configPage.leave.body')}</p>
+        <ul data-testid="config-leave-list">
+          {settingsDirty ? <li data-tab="settings">{t('configPage.leave.settings')}</li> : null}
+          {yamlDirty ? <li data-tab="yaml">{t('configPage.leave.yaml')}</li> : null}
+        </ul>
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function SettingsTab({ onDirtyChange }: { onDirtyChange: (dirty: boolean) => void }) {
   const { t } = useTranslation();
   const api = useApi();
   const queryClient = useQueryClient();
@@ -55,6 +156,10 @@ export function ConfigPage() {
   const changed = useMemo(() => (loaded && current ? changedSettings(loaded.values, current) : []), [loaded, current]);
   const errors = useMemo(() => (current ? validateForm(current) : {}), [current]);
   const invalid = changed.some((id) => errors[id] !== undefined);
+  const dirty = changed.length > 0;
+  useEffect(() => {
+    onDirtyChange(dirty);
+  }, [dirty, onDirtyChange]);
 
   const setValue = (id: SettingId, value: boolean | string) => setEdits((e) => ({ ...e, [id]: value }));
 
@@ -67,6 +172,8 @@ export function ConfigPage() {
       setResults(out);
       setConfirmOpen(false);
       await queryClient.refetchQueries({ queryKey: CONFIG_KEY, exact: true });
+      // config.yaml changed with it (the YAML tab takes it over unless edited).
+      void queryClient.invalidateQueries({ queryKey: CONFIG_YAML_KEY, exact: true });
       const saved = new Set(out.filter((r) => r.ok).map((r) => r.id));
       setEdits((e) => {
         const next: Partial<FormValues> = {};
@@ -92,32 +199,28 @@ export function ConfigPage() {
   const turningUsageOff = loaded?.values['usage-statistics-enabled'] === true && current?.['usage-statistics-enabled'] === false;
 
   return (
-    <div className="stack config-page" data-testid="config-page">
-      <PageHeader
-        title={t('configPage.title')}
-        description={t('configPage.description')}
-        actions={
-          loaded ? (
-            <>
-              <span className="muted config-pending" data-testid="config-pending" data-count={changed.length}>
-                {changed.length > 0 ? t('configPage.pending', { count: changed.length }) : t('configPage.noChanges')}
-              </span>
-              <Button onClick={() => setEdits({})} disabled={changed.length === 0 || saving} data-testid="config-discard">
-                {t('configPage.discard')}
-              </Button>
-              <Button
-                variant="primary"
-                onClick={() => setConfirmOpen(true)}
-                disabled={changed.length === 0 || invalid || saving}
-                loading={saving}
-                data-testid="config-save"
-              >
-                {t('configPage.save')}
-              </Button>
-            </>
-          ) : undefined
-        }
-      />
+    <div className="stack">
+      <div className="config-toolbar">
+        {loaded ? (
+          <>
+            <span className="muted config-pending" data-testid="config-pending" data-count={changed.length}>
+              {changed.length > 0 ? t('configPage.pending', { count: changed.length }) : t('configPage.noChanges')}
+            </span>
+            <Button onClick={() => setEdits({})} disabled={changed.length === 0 || saving} data-testid="config-discard">
+              {t('configPage.discard')}
+            </Button>
+            <Button
+              variant="primary"
+              onClick={() => setConfirmOpen(true)}
+              disabled={changed.length === 0 || invalid || saving}
+              loading={saving}
+              data-testid="config-save"
+            >
+              {t('configPage.save')}
+            </Button>
+          </>
+        ) : null}
+      </div>
 
       {results ? <ResultsCard results={results} onDismiss={() => setResults(null)} /> : null}
 

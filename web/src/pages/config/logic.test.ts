@@ -3,11 +3,18 @@ import {
   buildRequest,
   buildRequests,
   changedSettings,
+  diffLines,
+  diffRows,
+  diffStats,
   formFromConfig,
+  keyPathFromMessage,
+  lineFromMessage,
+  splitLines,
   sendAll,
   SETTINGS,
   validateForm,
   validateSetting,
+  type DiffLine,
   type FormValues,
   type SettingRequest,
 } from './logic';
@@ -185,5 +192,129 @@ describe('sendAll', () => {
       { id: 'routing-strategy', ok: false, message: 'invalid strategy' },
       { id: 'ws-auth', ok: true },
     ]);
+  });
+});
+
+/** Rebuilds both sides from a diff: the old text from same+del, the new from same+add. */
+function sides(d: readonly DiffLine[]): { a: string[]; b: string[] } {
+  return {
+    a: d.filter((l) => l.kind !== 'add').map((l) => l.text),
+    b: d.filter((l) => l.kind !== 'del').map((l) => l.text),
+  };
+}
+
+/** The length of a longest common subsequence (dynamic programming), to check minimality. */
+function lcsLength(a: readonly string[], b: readonly string[]): number {
+  const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      const row = dp[i] ?? [];
+      row[j] = a[i] === b[j] ? (dp[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(dp[i + 1]?.[j] ?? 0, row[j + 1] ?? 0);
+    }
+  }
+  return dp[0]?.[0] ?? 0;
+}
+
+describe('splitLines', () => {
+  it('splits on any newline and ignores a final one', () => {
+    expect(splitLines('')).toEqual([]);
+    expect(splitLines('a\nb\n')).toEqual(['a', 'b']);
+    expect(splitLines('a\r\nb')).toEqual(['a', 'b']);
+    expect(splitLines('a\n\n')).toEqual(['a', '']);
+  });
+});
+
+describe('diffLines', () => {
+  it('reports one changed line as a delete and an add with line numbers', () => {
+    const d = diffLines(['debug: false', 'request-retry: 0', 'proxy-url: ""'], ['debug: false', 'request-retry: 3', 'proxy-url: ""']);
+    expect(d).toEqual([
+      { kind: 'same', oldNo: 1, newNo: 1, text: 'debug: false' },
+      { kind: 'del', oldNo: 2, newNo: null, text: 'request-retry: 0' },
+      { kind: 'add', oldNo: null, newNo: 2, text: 'request-retry: 3' },
+      { kind: 'same', oldNo: 3, newNo: 3, text: 'proxy-url: ""' },
+    ]);
+  });
+
+  it('numbers lines after an insertion on both sides', () => {
+    const d = diffLines(['a', 'b', 'c'], ['a', 'x', 'y', 'b', 'c']);
+    expect(d.filter((l) => l.kind === 'add').map((l) => l.newNo)).toEqual([2, 3]);
+    expect(d.find((l) => l.text === 'c')).toEqual({ kind: 'same', oldNo: 3, newNo: 5, text: 'c' });
+  });
+
+  it('handles empty sides', () => {
+    expect(diffLines([], [])).toEqual([]);
+    expect(diffLines([], ['a']).map((l) => l.kind)).toEqual(['add']);
+    expect(diffLines(['a', 'b'], []).map((l) => l.kind)).toEqual(['del', 'del']);
+  });
+
+  it('is a minimal edit script that rebuilds both sides (random cases)', () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const a = Array.from({ length: rand(12) }, () => 'abcd'[rand(4)] ?? 'a');
+      const b = Array.from({ length: rand(12) }, () => 'abcd'[rand(4)] ?? 'a');
+      const d = diffLines(a, b);
+      expect(sides(d)).toEqual({ a, b });
+      expect(d.filter((l) => l.kind === 'same').length).toBe(lcsLength(a, b));
+    }
+  });
+
+  it('stays fast on a large file with a small edit', () => {
+    const a = Array.from({ length: 20000 }, (_, i) => `key-${i}: ${i}`);
+    const b = [...a];
+    b[10000] = 'key-10000: changed';
+    const started = performance.now();
+    const d = diffLines(a, b);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(diffStats(d)).toEqual({ added: 1, deleted: 1 });
+  });
+
+  it('falls back to replacing everything when the sides share nothing and are huge', () => {
+    const a = Array.from({ length: 3000 }, (_, i) => `a${i}`);
+    const b = Array.from({ length: 3000 }, (_, i) => `b${i}`);
+    const d = diffLines(a, b);
+    expect(sides(d)).toEqual({ a, b });
+    expect(diffStats(d)).toEqual({ added: 3000, deleted: 3000 });
+  });
+});
+
+describe('diffRows', () => {
+  const a = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);
+  it('keeps context lines around a change and folds the rest', () => {
+    const b = [...a];
+    b[14] = 'changed';
+    const rows = diffRows(diffLines(a, b), 3);
+    expect(rows[0]).toEqual({ type: 'gap', start: 0, count: 11 });
+    const shown = rows.flatMap((r) => (r.type === 'line' ? [r.line.newNo ?? r.line.oldNo] : []));
+    expect(shown).toEqual([12, 13, 14, 15, 15, 16, 17, 18]);
+    expect(rows[rows.length - 1]).toEqual({ type: 'gap', start: 19, count: 12 });
+  });
+
+  it('merges nearby changes into one block and folds an unchanged file', () => {
+    const b = [...a];
+    b[2] = 'x';
+    b[6] = 'y';
+    const rows = diffRows(diffLines(a, b), 3);
+    expect(rows.filter((r) => r.type === 'gap')).toEqual([{ type: 'gap', start: 12, count: 20 }]);
+    expect(diffRows(diffLines(a, a))).toEqual([{ type: 'gap', start: 0, count: 30 }]);
+  });
+});
+
+describe('error locations', () => {
+  it('finds the line a YAML message names', () => {
+    expect(lineFromMessage('yaml: line 3: did not find expected key')).toBe(3);
+    expect(lineFromMessage('yaml: unmarshal errors:\n  line 22: cannot unmarshal !!str `abc` into int')).toBe(22);
+    expect(lineFromMessage('routing.strategy: unknown strategy "x"')).toBeNull();
+    expect(lineFromMessage('line 0: nothing')).toBeNull();
+  });
+
+  it('reads the key path a semantic message starts with', () => {
+    expect(keyPathFromMessage('routing.strategy: unknown strategy "bogus"')).toEqual(['routing', 'strategy']);
+    expect(keyPathFromMessage('openai-compatibility[1]: name is required')).toEqual(['openai-compatibility', 1]);
+    expect(keyPathFromMessage('port: 70000 out of range')).toEqual(['port']);
+    expect(keyPathFromMessage('config root must be a mapping')).toBeNull();
   });
 });

@@ -256,3 +256,196 @@ export async function sendAll(requests: readonly SettingRequest[], send: (r: Set
   }
   return results;
 }
+
+// ---------------------------------------------------------------------------
+// config.yaml editor: a line diff for the review step and the line CPA's
+// error message names.
+
+export type DiffKind = 'same' | 'add' | 'del';
+
+/** One line of a diff: oldNo/newNo are 1-based line numbers (null where the line does not exist). */
+export interface DiffLine {
+  kind: DiffKind;
+  oldNo: number | null;
+  newNo: number | null;
+  text: string;
+}
+
+/** Splits text into lines; a final newline does not add an empty line. */
+export function splitLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/**
+ * The shortest edit script between the lines a and b (Myers' O((N+M)·D)
+ * algorithm), as a list of kept, deleted and added lines in order. The
+ * common head and tail are taken off first, so small edits of a large file
+ * stay cheap.
+ */
+export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[] {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+
+  const out: DiffLine[] = [];
+  for (let i = 0; i < head; i++) out.push({ kind: 'same', oldNo: i + 1, newNo: i + 1, text: a[i] ?? '' });
+  for (const op of myers(a.slice(head, a.length - tail), b.slice(head, b.length - tail))) {
+    const oldNo = op.kind === 'add' ? null : head + op.ai + 1;
+    const newNo = op.kind === 'del' ? null : head + op.bi + 1;
+    out.push({ kind: op.kind, oldNo, newNo, text: (op.kind === 'add' ? b[head + op.bi] : a[head + op.ai]) ?? '' });
+  }
+  for (let k = tail; k > 0; k--) {
+    out.push({ kind: 'same', oldNo: a.length - k + 1, newNo: b.length - k + 1, text: a[a.length - k] ?? '' });
+  }
+  return out;
+}
+
+interface EditOp {
+  kind: DiffKind;
+  ai: number;
+  bi: number;
+}
+
+function cell(v: Int32Array, i: number): number {
+  return v[i] ?? 0;
+}
+
+/** Bounds the memory of the diff trace (Int32 cells, 4 bytes each). */
+const MAX_TRACE_CELLS = 8_000_000;
+
+function myers(a: readonly string[], b: readonly string[]): EditOp[] {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0) return b.map((_, bi) => ({ kind: 'add', ai: 0, bi }));
+  if (m === 0) return a.map((_, ai) => ({ kind: 'del', ai, bi: 0 }));
+  const max = n + m;
+  const offset = max;
+  // v[k + offset] = the furthest x on diagonal k; trace keeps v after each step d.
+  let v = new Int32Array(2 * max + 2);
+  const trace: Int32Array[] = [];
+  let found = -1;
+  for (let d = 0; d <= max && found < 0; d++) {
+    if ((d + 1) * v.length > MAX_TRACE_CELLS) {
+      // Too different to trace cheaply: everything old goes, everything new comes.
+      return [...a.map((_, ai): EditOp => ({ kind: 'del', ai, bi: 0 })), ...b.map((_, bi): EditOp => ({ kind: 'add', ai: n, bi }))];
+    }
+    trace.push(v.slice());
+    const next = v.slice();
+    for (let k = -d; k <= d; k += 2) {
+      const left = cell(v, k - 1 + offset);
+      const right = cell(v, k + 1 + offset);
+      let x = k === -d || (k !== d && left < right) ? right : left + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      next[k + offset] = x;
+      if (x >= n && y >= m) {
+        found = d;
+        break;
+      }
+    }
+    v = next;
+  }
+  // Walk the trace back from (n, m) to (0, 0).
+  const ops: EditOp[] = [];
+  let x = n;
+  let y = m;
+  for (let d = found; d > 0; d--) {
+    const pv = trace[d] ?? v;
+    const k = x - y;
+    const down = k === -d || (k !== d && cell(pv, k - 1 + offset) < cell(pv, k + 1 + offset));
+    const prevK = down ? k + 1 : k - 1;
+    const prevX = cell(pv, prevK + offset);
+    const prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      x--;
+      y--;
+      ops.push({ kind: 'same', ai: x, bi: y });
+    }
+    if (down) {
+      y--;
+      ops.push({ kind: 'add', ai: x, bi: y });
+    } else {
+      x--;
+      ops.push({ kind: 'del', ai: x, bi: y });
+    }
+  }
+  while (x > 0 && y > 0) {
+    x--;
+    y--;
+    ops.push({ kind: 'same', ai: x, bi: y });
+  }
+  return ops.reverse();
+}
+
+/** A diff row to show: a line, or a run of unchanged lines folded away. */
+export type DiffRow = { type: 'line'; line: DiffLine } | { type: 'gap'; start: number; count: number };
+
+/**
+ * The rows of a diff showing every change with `context` unchanged lines
+ * around it; longer runs of unchanged lines become gaps (start is the
+ * index in lines of the first hidden line). A diff without changes is a
+ * single gap.
+ */
+export function diffRows(lines: readonly DiffLine[], context = 3): DiffRow[] {
+  const keep = new Array<boolean>(lines.length).fill(false);
+  lines.forEach((l, i) => {
+    if (l.kind === 'same') return;
+    for (let j = Math.max(0, i - context); j <= Math.min(lines.length - 1, i + context); j++) keep[j] = true;
+  });
+  const rows: DiffRow[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    if (keep[i] && line) {
+      rows.push({ type: 'line', line });
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < lines.length && !keep[i]) i++;
+    rows.push({ type: 'gap', start, count: i - start });
+  }
+  return rows;
+}
+
+/** Counts of added and deleted lines. */
+export function diffStats(lines: readonly DiffLine[]): { added: number; deleted: number } {
+  let added = 0;
+  let deleted = 0;
+  for (const l of lines) {
+    if (l.kind === 'add') added++;
+    else if (l.kind === 'del') deleted++;
+  }
+  return { added, deleted };
+}
+
+/** The first line number an error message names ("yaml: line 3: …", "line 12: cannot unmarshal"), or null. */
+export function lineFromMessage(message: string): number | null {
+  const m = /\bline (\d+)\b/i.exec(message);
+  if (!m) return null;
+  const n = Number(m[1] ?? '');
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/**
+ * The key path a semantic error message starts with ("routing.strategy: …",
+ * "openai-compatibility[0]: name is required") as path segments, or null.
+ */
+export function keyPathFromMessage(message: string): (string | number)[] | null {
+  const m = /^([A-Za-z0-9_-]+(?:\[\d+\]|\.[A-Za-z0-9_-]+)*):\s/.exec(message.trim());
+  const spec = m?.[1];
+  if (spec === undefined) return null;
+  const path: (string | number)[] = [];
+  for (const part of spec.matchAll(/([A-Za-z0-9_-]+)|\[(\d+)\]/g)) {
+    if (part[2] !== undefined) path.push(Number(part[2]));
+    else if (part[1] !== undefined) path.push(part[1]);
+  }
+  return path;
+}
