@@ -111,6 +111,43 @@ func TestAPIThroughCaddy(t *testing.T) {
 		}
 	})
 
+	t.Run("status shows the effective settings without keys", func(t *testing.T) {
+		status, _, body := send(t, client, http.MethodGet, "/cpam/status", admin, "")
+		if status != http.StatusOK {
+			t.Fatalf("GET /cpam/status: %d %s", status, body)
+		}
+		for _, secret := range []string{testAdminKey, testManagementKey} {
+			if strings.Contains(body, secret) {
+				t.Fatalf("/cpam/status reveals a key: %s", body)
+			}
+		}
+		var doc struct {
+			Settings struct {
+				Upstreams []struct {
+					Name, URL        string
+					ManagementKeySet bool
+				}
+				AdminKey          string
+				SessionTTLSeconds int64
+				MaxImportSize     int64
+				PriceSources      []struct{ Name, URL string }
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		st := doc.Settings
+		if len(st.Upstreams) != 1 || st.Upstreams[0].URL != sim.URL() || !st.Upstreams[0].ManagementKeySet {
+			t.Errorf("upstreams: %+v (want %s with its key set)", st.Upstreams, sim.URL())
+		}
+		if st.AdminKey != "configured" || st.SessionTTLSeconds != 1800 || st.MaxImportSize != 2048 {
+			t.Errorf("settings: %+v", st)
+		}
+		if len(st.PriceSources) != 1 || st.PriceSources[0].Name != "litellm" || st.PriceSources[0].URL != catalogue.URL+"/litellm.json" {
+			t.Errorf("price sources: %+v", st.PriceSources)
+		}
+	})
+
 	// Records of a model without a price are stored unpriced.
 	if _, err := sim.Emit(context.Background(), 5); err != nil {
 		t.Fatal(err)

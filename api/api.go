@@ -82,8 +82,8 @@ type Options struct {
 // PriceSource is one catalogue of the model price sync: Name is
 // "models.dev", "litellm" or "openrouter".
 type PriceSource struct {
-	Name string
-	URL  string
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // Defaults of Options.

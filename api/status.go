@@ -62,6 +62,39 @@ type statusJSON struct {
 	Database   *databaseJSON      `json:"database"`
 	Collectors []collector.Status `json:"collectors"`
 	Warnings   []warningJSON      `json:"warnings"`
+	// Settings is the effective configuration, when the backend reports it.
+	Settings *ServiceSettings `json:"settings,omitempty"`
+}
+
+// ServiceSettings is caddy-cpam's effective configuration as /status shows
+// it: no keys, only whether they are set.
+type ServiceSettings struct {
+	Upstreams []UpstreamSetting `json:"upstreams"`
+	// AdminKey is "configured" (admin_key option) or "generated" (stored hash).
+	AdminKey          string        `json:"adminKey"`
+	RetentionSeconds  int64         `json:"retentionSeconds"`
+	SessionTTLSeconds int64         `json:"sessionTtlSeconds"`
+	QueryLimit        int           `json:"queryLimit"`
+	MaxImportSize     int64         `json:"maxImportSize"`
+	CORSOrigins       []string      `json:"corsOrigins"`
+	PriceSources      []PriceSource `json:"priceSources"`
+}
+
+// UpstreamSetting is one configured CPA.
+type UpstreamSetting struct {
+	Name string `json:"name"`
+	// URL is CPA's base URL without user information, query or fragment.
+	URL                   string `json:"url"`
+	Collector             string `json:"collector"`
+	PollIntervalSeconds   int64  `json:"pollIntervalSeconds"`
+	TLSInsecureSkipVerify bool   `json:"tlsInsecureSkipVerify"`
+	ManagementKeySet      bool   `json:"managementKeySet"`
+}
+
+// SettingsReporter is implemented by backends that can describe their
+// effective configuration for /status.
+type SettingsReporter interface {
+	ServiceSettings() ServiceSettings
 }
 
 // status answers GET /status: version, database file and collectors.
@@ -81,6 +114,10 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, _ *query) error
 		}
 		if cs := h.opts.Backend.CollectorStatus(); cs != nil {
 			out.Collectors = cs
+		}
+		if sr, ok := h.opts.Backend.(SettingsReporter); ok {
+			settings := sr.ServiceSettings()
+			out.Settings = &settings
 		}
 	}
 	for _, c := range out.Collectors {

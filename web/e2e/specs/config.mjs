@@ -322,5 +322,26 @@ export default function config() {
       assert.equal(await tid(page, 'config-leave-dialog').count(), 0);
       assert.equal((await api.ok(DEBUG)).debug, before, 'the discarded edit reached CPA');
     });
+
+    browserTestBothModes(
+      '9e config: caddy-cpam’s own settings are shown read-only, without keys',
+      async ({ page, shot, api, stack, panelUrl }) => {
+        const status = await api.ok('/cpam/status');
+        const settings = status.settings;
+        assert.ok(settings, '/cpam/status reports no settings');
+        await page.goto(`${panelUrl}#/config`);
+        const card = await find(page, 'config-cpam-settings', { timeout: 8000 });
+        const upstream = await find(card, 'config-cpam-upstream', { timeout: 8000 });
+        const shown = await upstream.innerText();
+        assert.ok(shown.includes(settings.upstreams[0].url), `the upstream shows "${shown}", not ${settings.upstreams[0].url}`);
+        assert.ok(
+          (await (await find(card, 'config-cpam-cors')).innerText()).includes(settings.corsOrigins[0]),
+          'the CORS origin is not shown',
+        );
+        const text = await card.innerText();
+        for (const secret of [stack.adminKey, stack.managementKey]) assert.ok(!text.includes(secret), 'the settings card shows a key');
+        await shot('cpam settings');
+      },
+    );
   });
 }

@@ -154,6 +154,25 @@ export interface StatusWarning {
   message: string;
 }
 
+/** caddy-cpam's effective configuration as /status reports it (no keys). */
+export interface ServiceSettings {
+  upstreams: {
+    name: string;
+    url: string;
+    collector: string;
+    pollIntervalSeconds: number;
+    tlsInsecureSkipVerify: boolean;
+    managementKeySet: boolean;
+  }[];
+  adminKey: 'configured' | 'generated';
+  retentionSeconds: number;
+  sessionTtlSeconds: number;
+  queryLimit: number;
+  maxImportSize: number;
+  corsOrigins: string[];
+  priceSources: { name: string; url: string }[];
+}
+
 export interface Status {
   service: string;
   version: string;
@@ -161,6 +180,8 @@ export interface Status {
   database: DatabaseStatus | null;
   collectors: CollectorStatus[];
   warnings: StatusWarning[];
+  /** Absent on older caddy-cpam versions. */
+  settings?: ServiceSettings;
 }
 
 // ---- CPA management API ----

@@ -9,6 +9,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useCallback, useEffect, useId, useMemo, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../../api/auth';
+import { useStatus } from '../../api/queries';
+import { useFormat } from '../../app/format';
+import { Badge } from '../../components/Badge';
 import type { ApiClient } from '../../api/client';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
@@ -25,6 +28,7 @@ import {
   GROUPS,
   sendAll,
   SETTINGS,
+  spanParts,
   STRATEGIES,
   validateForm,
   type FormValues,
@@ -273,6 +277,7 @@ function SettingsTab({ onDirtyChange }: { onDirtyChange: (dirty: boolean) => voi
             </Card>
           ))}
           <PanelSettingsCard />
+          <CpamSettingsCard />
         </div>
       )}
 
@@ -459,6 +464,83 @@ function PanelSettingsCard() {
           <code data-testid="config-panel-management-base">{conn.managementBase}</code>
         </dd>
       </dl>
+    </Card>
+  );
+}
+
+/** A span of seconds in words ("90 d", "12 h"). */
+function useSpan(): (seconds: number) => string {
+  const { t } = useTranslation();
+  return (seconds) => {
+    const { n, unit } = spanParts(seconds);
+    return t(`configPage.span.${unit}`, { n });
+  };
+}
+
+/** caddy-cpam's own configuration, read-only, from /status. */
+function CpamSettingsCard() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const span = useSpan();
+  const status = useStatus();
+  const st = status.data?.settings;
+  let body;
+  if (status.isPending) body = <SkeletonLines lines={6} />;
+  else if (status.isError) body = <ErrorBox error={status.error} />;
+  else if (!st) body = <p className="muted">{t('configPage.cpamUnavailable')}</p>;
+  else
+    body = (
+      <dl className="dl" data-testid="config-cpam-settings-list">
+        <dt>{t('configPage.cpamUpstreams')}</dt>
+        <dd>
+          <ul className="config-cpam-upstreams">
+            {st.upstreams.map((u) => (
+              <li key={u.name} data-testid="config-cpam-upstream" data-name={u.name}>
+                <strong>{u.name}</strong> <code>{u.url}</code>{' '}
+                <span className="muted">{t('configPage.cpamCollector', { mode: u.collector || 'auto' })}</span>{' '}
+                <Badge tone={u.managementKeySet ? 'ok' : 'warn'}>
+                  {u.managementKeySet ? t('configPage.cpamKeySet') : t('configPage.cpamKeyMissing')}
+                </Badge>
+                {u.tlsInsecureSkipVerify ? <Badge tone="warn">{t('configPage.cpamInsecure')}</Badge> : null}
+              </li>
+            ))}
+          </ul>
+        </dd>
+        <dt>{t('configPage.cpamAdminKey')}</dt>
+        <dd data-testid="config-cpam-admin-key">
+          {st.adminKey === 'configured' ? t('configPage.cpamAdminConfigured') : t('configPage.cpamAdminGenerated')}
+        </dd>
+        <dt>{t('configPage.cpamRetention')}</dt>
+        <dd data-testid="config-cpam-retention">{span(st.retentionSeconds)}</dd>
+        <dt>{t('configPage.cpamSessionTtl')}</dt>
+        <dd>{span(st.sessionTtlSeconds)}</dd>
+        <dt>{t('configPage.cpamQueryLimit')}</dt>
+        <dd>{f.number(st.queryLimit)}</dd>
+        <dt>{t('configPage.cpamMaxImport')}</dt>
+        <dd>{f.bytes(st.maxImportSize)}</dd>
+        <dt>{t('configPage.cpamCors')}</dt>
+        <dd data-testid="config-cpam-cors">
+          {st.corsOrigins.length === 0 ? t('configPage.cpamCorsNone') : st.corsOrigins.map((o) => <code key={o}>{o}</code>)}
+        </dd>
+        <dt>{t('configPage.cpamPriceSources')}</dt>
+        <dd>
+          {st.priceSources.length === 0 ? (
+            t('configPage.cpamPriceNone')
+          ) : (
+            <ul className="config-cpam-upstreams">
+              {st.priceSources.map((p) => (
+                <li key={p.name}>
+                  <strong>{p.name}</strong> <code>{p.url}</code>
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
+      </dl>
+    );
+  return (
+    <Card title={t('configPage.cpamTitle')} subtitle={t('configPage.cpamSubtitle')} data-testid="config-cpam-settings">
+      {body}
     </Card>
   );
 }

@@ -17,6 +17,7 @@ import {
   type DiffLine,
   type FormValues,
   type SettingRequest,
+  spanParts,
 } from './logic';
 
 const CONFIG = {
@@ -316,5 +317,17 @@ describe('error locations', () => {
     expect(keyPathFromMessage('openai-compatibility[1]: name is required')).toEqual(['openai-compatibility', 1]);
     expect(keyPathFromMessage('port: 70000 out of range')).toEqual(['port']);
     expect(keyPathFromMessage('config root must be a mapping')).toBeNull();
+  });
+});
+
+describe('spanParts', () => {
+  it('picks the largest exact unit', () => {
+    expect(spanParts(90 * 86400)).toEqual({ n: 90, unit: 'd' });
+    expect(spanParts(12 * 3600)).toEqual({ n: 12, unit: 'h' });
+    expect(spanParts(36 * 3600)).toEqual({ n: 36, unit: 'h' });
+    expect(spanParts(1800)).toEqual({ n: 30, unit: 'min' });
+    expect(spanParts(90)).toEqual({ n: 90, unit: 's' });
+    expect(spanParts(0)).toEqual({ n: 0, unit: 's' });
+    expect(spanParts(-5)).toEqual({ n: 0, unit: 's' });
   });
 });

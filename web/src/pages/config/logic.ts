@@ -449,3 +449,12 @@ export function keyPathFromMessage(message: string): (string | number)[] | null 
   }
   return path;
 }
+
+/** A whole span of seconds in its largest exact unit: 7776000 → {n: 90, unit: 'd'}; 0 → {n: 0, unit: 's'}. */
+export function spanParts(seconds: number): { n: number; unit: 'd' | 'h' | 'min' | 's' } {
+  const s = Math.max(0, Math.round(seconds));
+  if (s > 0 && s % 86400 === 0) return { n: s / 86400, unit: 'd' };
+  if (s > 0 && s % 3600 === 0) return { n: s / 3600, unit: 'h' };
+  if (s > 0 && s % 60 === 0) return { n: s / 60, unit: 'min' };
+  return { n: s, unit: 's' };
+}
