@@ -1,6 +1,9 @@
 // The Auth files page: uploading (file input with two files, pasted JSON),
-// disabling, editing a field and deleting in one batch reach CPA (the
-// simulator); the excluded-models editor adds and removes a pattern.
+// disabling, editing fields (note, proxy URL, headers), downloading and
+// deleting in one batch reach CPA (the simulator); the excluded-models and
+// model-alias editors add and remove entries; the details panel shows CPA's
+// answer to a quota reset; the table fits a 1366 px window (light and dark)
+// and stays usable on a phone.
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { find, tid } from '../lib/browser.mjs';
@@ -10,6 +13,8 @@ import { until } from '../lib/util.mjs';
 const HINT = 'is the Auth files page built yet?';
 const FILES = '/v0/management/auth-files';
 const EXCLUDED = '/v0/management/oauth-excluded-models';
+const ALIAS = '/v0/management/oauth-model-alias';
+const DEMO = 'claude-demo@example.com.json';
 const WRITE = { 'X-CPAM-Request': '1' };
 
 /** @param {{ ok: (path: string) => Promise<any> }} api */
@@ -36,6 +41,72 @@ async function expectOk(page, what) {
   await until(async () => ((await notice.getAttribute('data-state')) === 'ok' ? true : undefined), {
     timeout: 10_000,
     what: `${what} to succeed (notice: ${await notice.textContent().catch(() => '?')})`,
+  });
+}
+
+/**
+ * Uploads a file through the API (raw JSON body).
+ * @param {{ ok: (path: string, options?: any) => Promise<any> }} api
+ * @param {string} name
+ * @param {object} content
+ */
+async function uploadRaw(api, name, content) {
+  await api.ok(FILES, {
+    method: 'POST',
+    query: { name },
+    body: JSON.stringify(content),
+    headers: { ...WRITE, 'Content-Type': 'application/json' },
+  });
+}
+
+/**
+ * The file as CPA stores it, parsed.
+ * @param {{ request: (path: string, options?: any) => Promise<any> }} api
+ * @param {string} name
+ */
+async function stored(api, name) {
+  const res = await api.request(`${FILES}/download`, { query: { name } });
+  assert.equal(res.status, 200, `download of ${name}: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+  return JSON.parse(res.text);
+}
+
+/**
+ * Opens the field dialog of a row and waits until it has read the file.
+ * @param {import('playwright-core').Page} page
+ * @param {string} name
+ */
+async function openFields(page, name) {
+  await tid(row(page, name), 'authfiles-edit').click();
+  const dialog = await find(page, 'authfiles-fields-dialog', { hint: HINT });
+  const proxy = tid(dialog, 'authfiles-field-proxy');
+  await until(async () => ((await proxy.isEnabled()) ? true : undefined), { what: 'the dialog to read the file' });
+  return dialog;
+}
+
+/**
+ * How the credentials table sits in the window: whether it scrolls sideways,
+ * where the cost header ends, and the tallest file-name link.
+ * @param {import('playwright-core').Page} page
+ */
+function tableLayout(page) {
+  return page.evaluate(() => {
+    const wrap = /** @type {HTMLElement} */ (document.querySelector('[data-testid="authfiles-table"] .table-wrap'));
+    const heads = [...document.querySelectorAll('[data-testid="authfiles-table"] thead th')];
+    const cost = heads[heads.length - 2]?.getBoundingClientRect();
+    const links = [...document.querySelectorAll('[data-testid="authfiles-details"]')].map((a) => a.getBoundingClientRect().height);
+    const line = parseFloat(
+      getComputedStyle(/** @type {Element} */ (document.querySelector('[data-testid="authfiles-details"]'))).lineHeight,
+    );
+    return {
+      scrolls: wrap.scrollWidth > wrap.clientWidth + 1,
+      docScrolls: document.documentElement.scrollWidth > window.innerWidth + 1,
+      costRight: cost ? cost.right : Infinity,
+      viewport: window.innerWidth,
+      tallestName: Math.max(...links),
+      lineHeight: Number.isFinite(line) ? line : 20,
+      theme: document.documentElement.dataset.theme,
+      bodyBg: getComputedStyle(document.body).backgroundColor,
+    };
   });
 }
 
@@ -68,7 +139,8 @@ export default function authfiles() {
           await expectOk(page, 'the two-file upload');
           await row(page, names[1]).waitFor({ state: 'visible', timeout: 8000 });
 
-          // A pasted file: a bad JSON is refused here first.
+          // A pasted file (the form opens on demand): a bad JSON is refused here first.
+          await tid(page, 'authfiles-paste-toggle').click();
           await (await find(page, 'authfiles-paste-name', { hint: HINT })).fill(names[2]);
           await tid(page, 'authfiles-paste-json').fill('{"type": "gemini",');
           await tid(page, 'authfiles-paste-submit').click();
@@ -205,6 +277,208 @@ export default function authfiles() {
           await cleanup();
         }
       },
+    );
+
+    browserTestBothModes(
+      '14c auth files: download returns the uploaded file; proxy URL and a header are stored, then the header removed',
+      async ({ page, shot, api, mode, panelUrl }) => {
+        const name = `e2e-af-${mode}-fields.json`;
+        const content = { type: 'claude', email: `fields-${mode}@example.com`, access_token: 'e2e-not-a-real-token', expired: false };
+        const cleanup = () => api.request(FILES, { method: 'DELETE', query: { name }, headers: WRITE }).catch(() => {});
+        await cleanup();
+        try {
+          await uploadRaw(api, name, content);
+          await page.goto(`${panelUrl}#/auth-files`);
+          await find(page, 'auth-files-page', { timeout: 8000, hint: HINT });
+          await row(page, name).waitFor({ state: 'visible', timeout: 10_000 });
+
+          // Download: the browser saves exactly what was uploaded.
+          const [download] = await Promise.all([
+            page.waitForEvent('download', { timeout: 10_000 }),
+            tid(row(page, name), 'authfiles-download').click(),
+          ]);
+          assert.equal(download.suggestedFilename(), name, 'the download has another file name');
+          const stream = await download.createReadStream();
+          /** @type {Buffer[]} */
+          const chunks = [];
+          for await (const c of stream) chunks.push(/** @type {Buffer} */ (c));
+          assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString('utf8')), content, 'the downloaded file differs from the upload');
+
+          // Proxy URL and one header.
+          const proxy = `socks5://127.0.0.1:${mode === 'cpa' ? 1081 : 1080}`;
+          const headerValue = `e2e-${mode}`;
+          let dialog = await openFields(page, name);
+          await tid(dialog, 'authfiles-field-proxy').fill(proxy);
+          assert.equal(await tid(dialog, 'authfiles-field-header-key').count(), 0, 'the new file already shows a header');
+          await tid(dialog, 'authfiles-field-header-add').click();
+          await tid(dialog, 'authfiles-field-header-key').fill('X-E2E-Test');
+          await tid(dialog, 'authfiles-field-header-value').fill(headerValue);
+          await shot('proxy and header');
+          await tid(page, 'authfiles-fields-save').click();
+          await expectOk(page, 'saving proxy and header');
+          await dialog.waitFor({ state: 'detached', timeout: 5000 });
+          const saved = await until(
+            async () => {
+              const doc = await stored(api, name);
+              return doc.proxy_url === proxy ? doc : undefined;
+            },
+            { what: 'proxy_url in the stored file' },
+          );
+          assert.deepEqual(saved.headers, { 'X-E2E-Test': headerValue }, 'the header is not stored as entered');
+          assert.equal(saved.email, content.email, 'saving the fields changed other content');
+          assert.equal(saved.access_token, content.access_token, 'saving the fields changed the token');
+
+          // The dialog reads them back; removing the header deletes it from the file.
+          dialog = await openFields(page, name);
+          assert.equal(await tid(dialog, 'authfiles-field-proxy').inputValue(), proxy, 'the dialog does not show the stored proxy');
+          assert.equal(
+            await tid(dialog, 'authfiles-field-header-value').inputValue(),
+            headerValue,
+            'the dialog does not show the stored header',
+          );
+          await tid(dialog, 'authfiles-field-header-remove').click();
+          assert.equal(await tid(dialog, 'authfiles-field-header-key').count(), 0, 'the header row was not removed');
+          await tid(page, 'authfiles-fields-save').click();
+          await expectOk(page, 'removing the header');
+          const cleared = await until(
+            async () => {
+              const doc = await stored(api, name);
+              return doc.headers === undefined ? doc : undefined;
+            },
+            { what: 'the header gone from the stored file' },
+          );
+          assert.equal(cleared.proxy_url, proxy, 'removing the header also changed the proxy URL');
+        } finally {
+          await cleanup();
+        }
+      },
+      { timeout: 60_000 },
+    );
+
+    browserTestBothModes(
+      '14d auth files: the model-alias editor adds a channel with an alias and deletes it',
+      async ({ page, shot, api, mode, panelUrl }) => {
+        const channel = `e2e-alias-${mode}`;
+        const model = `e2e-upstream-${mode}`;
+        const alias = `e2e-alias-${mode}-name`;
+        const cleanup = () => api.request(ALIAS, { method: 'DELETE', query: { channel }, headers: WRITE }).catch(() => {});
+        /** @returns {Promise<any[] | undefined>} */
+        const aliasesOf = async () => (await api.ok(ALIAS))['oauth-model-alias']?.[channel];
+        await cleanup();
+        try {
+          await page.goto(`${panelUrl}#/auth-files`);
+          await find(page, 'auth-files-page', { timeout: 8000, hint: HINT });
+          await (await find(page, 'authfiles-tab-alias', { hint: HINT })).click();
+          await (await find(page, 'authfiles-alias-new-channel', { hint: HINT })).fill(channel);
+          await tid(page, 'authfiles-alias-add-channel').click();
+          const section = page.locator(`[data-testid="authfiles-alias-channel"][data-channel="${channel}"]`);
+          await section.waitFor({ state: 'visible', timeout: 5000 });
+          // Nothing is stored before Save.
+          assert.equal(await aliasesOf(), undefined, 'the channel was stored before saving');
+          await tid(section, 'authfiles-alias-name').fill(model);
+          await tid(section, 'authfiles-alias-alias').fill(alias);
+          await tid(section, 'authfiles-alias-fork').check();
+          await shot('alias draft');
+          await tid(section, 'authfiles-alias-save').click();
+          const list = await until(
+            async () => {
+              const v = await aliasesOf();
+              return Array.isArray(v) && v.length > 0 ? v : undefined;
+            },
+            { what: `${channel} in GET /oauth-model-alias` },
+          );
+          assert.equal(list.length, 1, 'another number of aliases was stored');
+          assert.equal(list[0].name, model);
+          assert.equal(list[0].alias, alias);
+          assert.equal(list[0].fork, true, 'fork was not stored');
+          await until(async () => ((await tid(section, 'authfiles-alias-save').isDisabled()) ? true : undefined), {
+            what: 'the channel to show as saved',
+          });
+
+          await tid(section, 'authfiles-alias-delete').click();
+          await until(async () => ((await aliasesOf()) === undefined ? true : undefined), {
+            what: `${channel} gone from GET /oauth-model-alias`,
+          });
+          await until(async () => ((await section.count()) === 0 ? true : undefined), { what: 'the channel gone from the page' });
+        } finally {
+          await cleanup();
+        }
+      },
+    );
+
+    browserTestBothModes(
+      "14e auth files: quota reset shows CPA's answer; the table fits 1366 px (light and dark) and a phone",
+      async ({ page, shot, api, panelUrl }) => {
+        await page.goto(`${panelUrl}#/auth-files`);
+        await find(page, 'auth-files-page', { timeout: 8000, hint: HINT });
+        await row(page, DEMO).waitFor({ state: 'visible', timeout: 10_000 });
+
+        // 1366 × 900: no sideways scrolling, the usage columns in view, file names on one line.
+        let layout = await tableLayout(page);
+        assert.equal(layout.scrolls, false, 'the credentials table scrolls sideways at 1366 px');
+        assert.equal(layout.docScrolls, false, 'the page scrolls sideways at 1366 px');
+        assert.ok(
+          layout.costRight <= layout.viewport,
+          `the cost column ends at ${layout.costRight}px, past the ${layout.viewport}px window`,
+        );
+        assert.ok(layout.tallestName < layout.lineHeight * 1.5, `a file name wraps (${layout.tallestName}px high)`);
+        const demoName = tid(row(page, DEMO), 'authfiles-details');
+        assert.equal(await demoName.getAttribute('title'), DEMO, 'the full file name is not in the title');
+        // A shortened long name keeps its end in view ("…com-plus.json").
+        const codex = 'codex-demo@example.com-plus.json';
+        const tail = row(page, codex).locator('.af-name-tail');
+        assert.ok(await tail.isVisible(), `the end of ${codex} is not shown`);
+        assert.ok(codex.endsWith(await tail.innerText()), 'the shown end is not the end of the name');
+        assert.equal(
+          await tid(row(page, codex), 'authfiles-details').getAttribute('aria-label'),
+          codex,
+          'the name link is not labelled with the full name',
+        );
+        await tid(page, 'authfiles-usage-head').scrollIntoViewIfNeeded();
+        await shot('1366 light');
+
+        // The quota reset answers with the models CPA cleared.
+        const entry = (await listed(api)).find((f) => f.name === DEMO);
+        assert.ok(entry?.auth_index, 'the demo file has no auth_index');
+        const expected = await api.ok('/v0/management/reset-quota', {
+          method: 'POST',
+          body: { auth_index: entry.auth_index },
+          headers: WRITE,
+        });
+        assert.ok(Array.isArray(expected.models) && expected.models.length > 0, 'the simulator reset no models');
+        await demoName.click();
+        const drawer = await find(page, 'authfiles-drawer', { hint: HINT });
+        await tid(drawer, 'authfiles-reset-quota').click();
+        const result = await find(drawer, 'authfiles-reset-result', { timeout: 8000, hint: 'the reset answer is not shown' });
+        assert.equal(await result.getAttribute('data-count'), String(expected.models.length), 'the panel shows another number of models');
+        const text = await tid(drawer, 'authfiles-reset-models').innerText();
+        for (const m of expected.models) assert.ok(text.includes(m), `model ${m} of the reset answer is not shown`);
+        await shot('quota reset');
+        await tid(drawer, 'authfiles-drawer-close').click();
+        await drawer.waitFor({ state: 'detached', timeout: 5000 });
+
+        // Dark theme (the default theme follows the system).
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await until(async () => ((await tableLayout(page)).theme === 'dark' ? true : undefined), { what: 'the dark theme' });
+        layout = await tableLayout(page);
+        assert.equal(layout.scrolls, false, 'the table scrolls sideways in the dark theme');
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await shot('1366 dark');
+        await page.emulateMedia({ colorScheme: 'light' });
+
+        // Phone: the page itself does not scroll sideways; the table scrolls inside its card.
+        await page.setViewportSize({ width: 390, height: 844 });
+        await until(async () => ((await tableLayout(page)).viewport === 390 ? true : undefined), { what: 'the phone viewport' });
+        layout = await tableLayout(page);
+        assert.equal(layout.docScrolls, false, 'the page scrolls sideways at phone width');
+        const pick = tid(page, 'authfiles-upload-pick');
+        assert.ok(await pick.isVisible(), 'the upload button is not visible on a phone');
+        const box = await demoName.boundingBox();
+        assert.ok(box && box.width > 100, 'the file name column is squeezed on a phone');
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await shot('phone');
+      },
+      { timeout: 60_000 },
     );
   });
 }

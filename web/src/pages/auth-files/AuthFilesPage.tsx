@@ -23,6 +23,7 @@ import {
   firstText,
   filterFiles,
   NO_FILTERS,
+  nameParts,
   providerOf,
   pruneSelection,
   statusOf,
@@ -34,6 +35,7 @@ import {
 } from './logic';
 import { ModelMaps } from './ModelMaps';
 import { ResultNotice, type Outcome } from './ResultNotice';
+import { RowAction } from './RowAction';
 import { UploadCard } from './UploadCard';
 import './authfiles.css';
 
@@ -268,17 +270,22 @@ export function AuthFilesPage() {
                       data-testid="authfiles-select-all"
                     />
                   </th>
-                  <th scope="col">{t('authFilesPage.table.name')}</th>
-                  <th scope="col">{t('authFilesPage.table.provider')}</th>
-                  <th scope="col">{t('authFilesPage.table.status')}</th>
-                  <th scope="col">{t('authFilesPage.table.enabled')}</th>
-                  <th scope="col">{t('authFilesPage.table.project')}</th>
-                  <th scope="col" className="align-end">
-                    {t('authFilesPage.table.priority')}
+                  <th scope="col" className="af-file">
+                    {t('authFilesPage.table.name')}
                   </th>
-                  <th scope="col">{t('authFilesPage.table.note')}</th>
-                  <th scope="col">{t('authFilesPage.table.lastRefresh')}</th>
-                  <th scope="col" className="align-end" title={t('authFilesPage.table.usageTitle')}>
+                  <th scope="col" className="af-wrap-head">
+                    {t('authFilesPage.table.providerStatus')}
+                  </th>
+                  <th scope="col">{t('authFilesPage.table.enabled')}</th>
+                  <th scope="col" className="af-wrap-head">
+                    {t('authFilesPage.table.lastRefresh')}
+                  </th>
+                  <th
+                    scope="col"
+                    className="align-end af-usage"
+                    title={t('authFilesPage.table.usageTitle')}
+                    data-testid="authfiles-usage-head"
+                  >
                     {t('authFilesPage.table.requests')}
                   </th>
                   <th scope="col" className="align-end">
@@ -290,7 +297,7 @@ export function AuthFilesPage() {
                   <th scope="col" className="align-end">
                     {t('authFilesPage.table.cost')}
                   </th>
-                  <th scope="col">
+                  <th scope="col" className="af-actions-col">
                     <span className="visually-hidden">{t('authFilesPage.table.actions')}</span>
                   </th>
                 </tr>
@@ -300,6 +307,7 @@ export function AuthFilesPage() {
                   const u = row.auth_index ? usageMap.get(row.auth_index) : undefined;
                   const status = statusOf(row);
                   const who = firstText(row.email, row.label);
+                  const parts = nameParts(row.name);
                   return (
                     <tr
                       key={row.name}
@@ -317,21 +325,61 @@ export function AuthFilesPage() {
                           data-testid="authfiles-select"
                         />
                       </td>
-                      <td className="cell-main">
-                        <button type="button" className="af-link" onClick={() => setDetails(row.name)} data-testid="authfiles-details">
-                          {row.name}
+                      <td className="af-file">
+                        <button
+                          type="button"
+                          className="af-link"
+                          title={row.name}
+                          aria-label={row.name}
+                          onClick={() => setDetails(row.name)}
+                          data-testid="authfiles-details"
+                        >
+                          <span className="af-name-head">{parts.head}</span>
+                          {parts.tail ? <span className="af-name-tail">{parts.tail}</span> : null}
                         </button>
-                        {who ? <div className="muted af-sub">{who}</div> : null}
-                        {row.label && row.email && row.label !== row.email ? <div className="faint af-sub">{row.label}</div> : null}
+                        {who || row.project_id ? (
+                          <div className="af-sub muted" title={[who, row.project_id].filter(Boolean).join(' · ')}>
+                            {who ? <span>{who}</span> : null}
+                            {who && row.project_id ? <span aria-hidden="true"> · </span> : null}
+                            {row.project_id ? (
+                              <span className="mono" data-testid="authfiles-project">
+                                {row.project_id}
+                              </span>
+                            ) : null}
+                          </div>
+                        ) : null}
+                        {row.label && row.email && row.label !== row.email ? (
+                          <div className="af-sub faint" title={row.label}>
+                            {row.label}
+                          </div>
+                        ) : null}
+                        {row.priority !== undefined || row.note ? (
+                          <div className="af-sub af-meta" title={firstText(row.note) || undefined}>
+                            {row.priority !== undefined ? (
+                              <span className="af-prio" data-testid="authfiles-priority">
+                                {t('authFilesPage.table.priorityShort', { value: row.priority })}
+                              </span>
+                            ) : null}
+                            {row.note ? (
+                              <span className="af-note" data-testid="authfiles-note">
+                                {row.note}
+                              </span>
+                            ) : null}
+                          </div>
+                        ) : null}
                       </td>
                       <td>
-                        <Badge>{providerOf(row)}</Badge>
-                      </td>
-                      <td>
-                        <Badge tone={statusTone(status)} title={firstText(row.status_message) || undefined}>
-                          {status}
-                        </Badge>
-                        {row.status_message ? <div className="af-sub af-msg">{row.status_message}</div> : null}
+                        <div className="af-badges">
+                          <Badge>{providerOf(row)}</Badge>
+                          <Badge tone={statusTone(status)} title={firstText(row.status_message) || undefined}>
+                            {status}
+                          </Badge>
+                        </div>
+                        {row.status_message ? (
+                          <div className="af-sub af-msg" title={row.status_message}>
+                            {row.status_message}
+                          </div>
+                        ) : null}
                       </td>
                       <td>
                         <label className="af-switch">
@@ -347,12 +395,7 @@ export function AuthFilesPage() {
                           <span aria-hidden="true">{row.disabled ? t('common.off') : t('common.on')}</span>
                         </label>
                       </td>
-                      <td className="mono af-nowrap">{row.project_id ?? <span className="faint">—</span>}</td>
-                      <td className="align-end">{row.priority ?? <span className="faint">—</span>}</td>
-                      <td className="af-note" data-testid="authfiles-note">
-                        {row.note ?? ''}
-                      </td>
-                      <td className="af-nowrap">
+                      <td className="af-nowrap af-refresh">
                         {row.last_refresh ? (
                           <span title={f.dateTime(row.last_refresh)}>{f.relative(row.last_refresh)}</span>
                         ) : (
@@ -376,33 +419,27 @@ export function AuthFilesPage() {
                       </td>
                       <td>
                         <div className="af-actions">
-                          <Button
-                            size="sm"
+                          <RowAction
+                            icon="edit"
+                            label={t('authFilesPage.actions.editLabel', { name: row.name })}
                             onClick={() => setEditing(row)}
                             disabled={busy}
-                            data-testid="authfiles-edit"
-                            aria-label={t('authFilesPage.actions.editLabel', { name: row.name })}
-                          >
-                            {t('authFilesPage.actions.edit')}
-                          </Button>
-                          <Button
-                            size="sm"
+                            testId="authfiles-edit"
+                          />
+                          <RowAction
+                            icon="download"
+                            label={t('authFilesPage.actions.downloadLabel', { name: row.name })}
                             onClick={() => void download(row.name)}
-                            data-testid="authfiles-download"
-                            aria-label={t('authFilesPage.actions.downloadLabel', { name: row.name })}
-                          >
-                            {t('authFilesPage.actions.download')}
-                          </Button>
-                          <Button
-                            size="sm"
-                            variant="danger"
+                            testId="authfiles-download"
+                          />
+                          <RowAction
+                            icon="trash"
+                            danger
+                            label={t('authFilesPage.actions.deleteLabel', { name: row.name })}
                             onClick={() => setToDelete([row.name])}
                             disabled={busy}
-                            data-testid="authfiles-delete"
-                            aria-label={t('authFilesPage.actions.deleteLabel', { name: row.name })}
-                          >
-                            {t('authFilesPage.actions.delete')}
-                          </Button>
+                            testId="authfiles-delete"
+                          />
                         </div>
                       </td>
                     </tr>

@@ -19,7 +19,7 @@ export function DetailsDrawer({ entry, usage, onClose }: { entry: AuthFileEntry;
   const titleId = useId();
   const models = useAuthFileModels(entry.name);
   const [resetting, setResetting] = useState(false);
-  const [resetResult, setResetResult] = useState<{ ok: boolean; models: number; error?: unknown } | null>(null);
+  const [resetResult, setResetResult] = useState<{ ok: boolean; models: string[]; error?: unknown } | null>(null);
   const closeRef = useRef(onClose);
   useEffect(() => {
     closeRef.current = onClose;
@@ -47,9 +47,9 @@ export function DetailsDrawer({ entry, usage, onClose }: { entry: AuthFileEntry;
     setResetting(true);
     try {
       const r = await resetQuota(api, entry.auth_index);
-      setResetResult({ ok: true, models: r.models?.length ?? 0 });
+      setResetResult({ ok: true, models: (r.models ?? []).filter((m): m is string => typeof m === 'string') });
     } catch (e) {
-      setResetResult({ ok: false, models: 0, error: e });
+      setResetResult({ ok: false, models: [], error: e });
     } finally {
       setResetting(false);
     }
@@ -154,9 +154,14 @@ export function DetailsDrawer({ entry, usage, onClose }: { entry: AuthFileEntry;
             </Button>
           </div>
           {resetResult?.ok ? (
-            <span role="status" data-testid="authfiles-reset-result">
-              {t('authFilesPage.details.resetDone', { count: resetResult.models })}
-            </span>
+            <div role="status" className="stack af-reset" data-testid="authfiles-reset-result" data-count={resetResult.models.length}>
+              <span>{t('authFilesPage.details.resetDone', { count: resetResult.models.length })}</span>
+              {resetResult.models.length > 0 ? (
+                <span className="af-sub muted" data-testid="authfiles-reset-models">
+                  {t('authFilesPage.details.resetModels', { models: resetResult.models.join(', ') })}
+                </span>
+              ) : null}
+            </div>
           ) : null}
           {resetResult && !resetResult.ok ? <ErrorBox error={resetResult.error} title={t('authFilesPage.details.resetFailed')} /> : null}
         </section>

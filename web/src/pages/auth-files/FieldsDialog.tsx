@@ -156,6 +156,7 @@ export function FieldsDialog({ entry, onClose, onSaved }: { entry: AuthFileEntry
               icon="close"
               aria-label={t('authFilesPage.fields.removeHeader', { n: i + 1 })}
               onClick={() => set({ headers: draft.headers.filter((_, j) => j !== i) })}
+              data-testid="authfiles-field-header-remove"
             />
           </div>
         ))}

@@ -24,6 +24,7 @@ export function UploadCard({ onDone }: { onDone: (o: Outcome) => void }) {
   const [pasteJson, setPasteJson] = useState('');
   const [pasteError, setPasteError] = useState<string | null>(null);
   const [pasting, setPasting] = useState(false);
+  const [pasteOpen, setPasteOpen] = useState(false);
 
   const upload = async (list: readonly File[]) => {
     if (list.length === 0) return;
@@ -103,7 +104,7 @@ export function UploadCard({ onDone }: { onDone: (o: Outcome) => void }) {
           onDrop={onDrop}
           data-testid="authfiles-dropzone"
         >
-          <Icon name="files" size={28} />
+          <Icon name="files" size={22} />
           <p>{t('authFilesPage.upload.drop')}</p>
           <input
             ref={input}
@@ -117,6 +118,7 @@ export function UploadCard({ onDone }: { onDone: (o: Outcome) => void }) {
           />
           <Button
             variant="primary"
+            size="sm"
             icon="files"
             loading={uploading}
             onClick={() => input.current?.click()}
@@ -127,62 +129,78 @@ export function UploadCard({ onDone }: { onDone: (o: Outcome) => void }) {
           <label htmlFor={`${id}-files`} className="visually-hidden">
             {t('authFilesPage.upload.pick')}
           </label>
+          <span className="spacer" />
+          <Button
+            size="sm"
+            aria-expanded={pasteOpen}
+            aria-controls={pasteOpen ? `${id}-paste` : undefined}
+            onClick={() => setPasteOpen(!pasteOpen)}
+            data-testid="authfiles-paste-toggle"
+          >
+            <span aria-hidden="true" className={pasteOpen ? 'af-caret af-caret-open' : 'af-caret'}>
+              ▸
+            </span>
+            {t('authFilesPage.upload.pasteToggle')}
+          </Button>
         </div>
 
-        <form
-          className="af-paste stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void submitPaste();
-          }}
-        >
-          <div className="field">
-            <label className="field-label" htmlFor={`${id}-pname`}>
-              {t('authFilesPage.upload.pasteName')}
-            </label>
-            <input
-              id={`${id}-pname`}
-              className="input"
-              value={pasteName}
-              placeholder="claude-user@example.com.json"
-              onChange={(e) => {
-                setPasteName(e.target.value);
-                setPasteError(null);
-              }}
-              data-testid="authfiles-paste-name"
-            />
-          </div>
-          <div className="field">
-            <label className="field-label" htmlFor={`${id}-pjson`}>
-              {t('authFilesPage.upload.pasteJson')}
-            </label>
-            <textarea
-              id={`${id}-pjson`}
-              className="input af-textarea mono"
-              rows={5}
-              value={pasteJson}
-              spellCheck={false}
-              placeholder='{"type": "claude", "email": "…"}'
-              onChange={(e) => {
-                setPasteJson(e.target.value);
-                setPasteError(null);
-              }}
-              aria-invalid={pasteError ? true : undefined}
-              aria-describedby={pasteError ? `${id}-perr` : undefined}
-              data-testid="authfiles-paste-json"
-            />
-          </div>
-          {pasteError ? (
-            <span id={`${id}-perr`} className="af-error" role="alert" data-testid="authfiles-paste-error">
-              {pasteError}
-            </span>
-          ) : null}
-          <div className="row">
-            <Button type="submit" loading={pasting} data-testid="authfiles-paste-submit">
-              {t('authFilesPage.upload.pasteSubmit')}
-            </Button>
-          </div>
-        </form>
+        {pasteOpen ? (
+          <form
+            id={`${id}-paste`}
+            className="af-paste"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void submitPaste();
+            }}
+          >
+            <div className="field">
+              <label className="field-label" htmlFor={`${id}-pname`}>
+                {t('authFilesPage.upload.pasteName')}
+              </label>
+              <input
+                id={`${id}-pname`}
+                className="input"
+                value={pasteName}
+                placeholder="claude-user@example.com.json"
+                onChange={(e) => {
+                  setPasteName(e.target.value);
+                  setPasteError(null);
+                }}
+                data-testid="authfiles-paste-name"
+              />
+            </div>
+            <div className="field af-paste-json">
+              <label className="field-label" htmlFor={`${id}-pjson`}>
+                {t('authFilesPage.upload.pasteJson')}
+              </label>
+              <textarea
+                id={`${id}-pjson`}
+                className="input af-textarea mono"
+                rows={4}
+                value={pasteJson}
+                spellCheck={false}
+                placeholder='{"type": "claude", "email": "…"}'
+                onChange={(e) => {
+                  setPasteJson(e.target.value);
+                  setPasteError(null);
+                }}
+                aria-invalid={pasteError ? true : undefined}
+                aria-describedby={pasteError ? `${id}-perr` : undefined}
+                data-testid="authfiles-paste-json"
+              />
+            </div>
+            {pasteError ? (
+              <span id={`${id}-perr`} className="af-error" role="alert" data-testid="authfiles-paste-error">
+                {pasteError}
+              </span>
+            ) : null}
+            <div className="row af-paste-actions">
+              <Button type="submit" loading={pasting} data-testid="authfiles-paste-submit">
+                {t('authFilesPage.upload.pasteSubmit')}
+              </Button>
+            </div>
+          </form>
+        ) : null}
       </div>
     </Card>
   );

@@ -11,6 +11,7 @@ import {
   fieldPatch,
   filterFiles,
   mask,
+  nameParts,
   NO_FILTERS,
   normalizePastedName,
   parsePatterns,
@@ -232,5 +233,24 @@ describe('OAuth model maps', () => {
   it('masks secrets', () => {
     expect(mask('sk-0123456789abcdef')).toBe('sk-0…cdef');
     expect(mask('short')).toBe('****');
+  });
+});
+
+describe('nameParts', () => {
+  it('keeps short names whole', () => {
+    expect(nameParts('claude-a@b.c.json')).toEqual({ head: 'claude-a@b.c.json', tail: '' });
+  });
+  it('keeps the end of long names, split after a separator', () => {
+    const name = 'codex-gone@example.com-team.json';
+    const p = nameParts(name);
+    expect(p.head + p.tail).toBe(name);
+    expect(p.tail).toBe('com-team.json');
+    expect(nameParts('codex-demo@example.com-plus.json').tail).toBe('com-plus.json');
+  });
+  it('cuts at the length when no separator is near', () => {
+    const name = 'a'.repeat(30) + '.json';
+    const p = nameParts(name);
+    expect(p.head + p.tail).toBe(name);
+    expect(p.tail.length).toBe(12);
   });
 });

@@ -154,6 +154,25 @@ export function without<T>(record: Readonly<Record<string, T>>, key: string): Re
   return out;
 }
 
+/**
+ * A file name split for a middle ellipsis: the head may be shortened in the
+ * table, the tail (about the last tailLength characters, starting after a
+ * '-', '.', '@' or '_' when one is near) always shows, so names that differ
+ * only at the end ("…-plus.json", "…-team.json") stay apart.
+ */
+export function nameParts(name: string, tailLength = 12): { head: string; tail: string } {
+  if (name.length <= tailLength + 8) return { head: name, tail: '' };
+  const cut = name.length - tailLength;
+  let at = cut;
+  for (let i = cut - 4; i <= cut + 4; i++) {
+    if ('-.@_'.includes(name.charAt(i - 1))) {
+      at = i;
+      break;
+    }
+  }
+  return { head: name.slice(0, at), tail: name.slice(at) };
+}
+
 // ---- Upload validation ----
 
 export type NameProblem = 'nameRequired' | 'nameInvalid' | 'nameNotJson';
