@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -97,36 +96,6 @@ func inspectionSummaryView(s store.InspectionSummary) inspectionSummaryJSON {
 }
 
 // ---- request bodies ----
-
-// decodeBody decodes the JSON body of r into v, reading at most limit
-// bytes; unknown fields are ignored. On failure it answers the request (413
-// or 400, with example as the expected shape) and returns false.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64, example string) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON value")
-			var mbe *http.MaxBytesError
-			if errors.As(terr, &mbe) {
-				err = terr
-			}
-		}
-	}
-	var mbe *http.MaxBytesError
-	switch {
-	case err == nil:
-		return true
-	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("the request body is larger than %d KiB: send less at once", limit>>10))
-	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "bad_request", "the request has no body: send "+example)
-	default:
-		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("the body is not valid JSON (%v): send %s", err, example))
-	}
-	return false
-}
 
 const postInspectionExample = `{"provider": "codex", "started_at": "2026-11-27T10:00:00Z", "finished_at": "2026-11-27T10:01:00Z", "settings": {}, "results": [{"auth_index": "…", "name": "codex-x.json", "action": "keep", …}]}`
 
@@ -237,7 +206,7 @@ func checkInspection(in *inspectionIn) (store.Inspection, error) {
 // answers 201 {"id": n}.
 func (h *Handler) addInspection(w http.ResponseWriter, r *http.Request) {
 	var in inspectionIn
-	if !decodeBody(w, r, &in, maxInspectionBody, postInspectionExample) {
+	if !decodeBody(w, r, &in, maxInspectionBody, false, postInspectionExample) {
 		return
 	}
 	run, err := checkInspection(&in)
@@ -354,7 +323,7 @@ func (h *Handler) applyInspection(w http.ResponseWriter, r *http.Request) {
 			Error     string `json:"error"`
 		} `json:"outcomes"`
 	}
-	if !decodeBody(w, r, &body, maxManagementBody, applyInspectionExample) {
+	if !decodeBody(w, r, &body, maxManagementBody, false, applyInspectionExample) {
 		return
 	}
 	if body.Outcomes == nil {

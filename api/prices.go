@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -152,39 +151,10 @@ func pricesDocument(ctx context.Context, s *store.Store) (pricesDocJSON, []store
 
 // ---- request bodies ----
 
-// decodeManagementBody decodes the JSON body of r into v, reading at most
-// maxManagementBody bytes. Unknown fields are ignored. An empty body
-// leaves v alone when optional. On failure it answers the request (413
-// or 400, with example as the expected shape) and returns false.
+// decodeManagementBody decodes the JSON body of a price or alias route
+// (at most maxManagementBody bytes); see decodeBody.
 func decodeManagementBody(w http.ResponseWriter, r *http.Request, v any, optional bool, example string) bool {
-	body := http.MaxBytesReader(w, r.Body, maxManagementBody)
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON value")
-			var mbe *http.MaxBytesError
-			if errors.As(terr, &mbe) {
-				err = terr
-			}
-		}
-	}
-	if errors.Is(err, io.EOF) && optional {
-		return true
-	}
-	var mbe *http.MaxBytesError
-	switch {
-	case err == nil:
-		return true
-	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("the request body is larger than %d KiB: send less at once", maxManagementBody>>10))
-	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "bad_request", "the request has no body: send "+example)
-	default:
-		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("the body is not valid JSON (%v): send %s", err, example))
-	}
-	return false
+	return decodeBody(w, r, v, maxManagementBody, optional, example)
 }
 
 // answerError answers err of a price or alias route: 400 for a badParam,
