@@ -76,7 +76,53 @@ func NewIngester(o IngesterOptions) *Ingester {
 
 // Run ingests until ctx ends. What is not committed by then stays in the
 // spool for the next start.
+//
+// Reading and normalising the next batch overlaps the commit of the
+// previous one: a reader goroutine (owned by Run, which waits for it before
+// returning) hands built batches over in spool order through a channel of
+// one, and Run commits them one at a time, acknowledging each in the spool
+// only after its commit.
 func (in *Ingester) Run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan builtBatch, 1)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		in.read(ctx, batches)
+	}()
+	defer func() {
+		cancel()
+		<-readerDone
+	}()
+	for {
+		var b builtBatch
+		select {
+		case <-ctx.Done():
+			return
+		case b = <-batches:
+		}
+		res, ok := in.commit(ctx, b.batch)
+		if !ok {
+			return
+		}
+		if err := in.spool.Committed(b.cp, b.entries); err != nil {
+			in.logger.Warn("cleaning the ingest spool", zap.Error(err))
+		}
+		in.account(b.batch, b.upstreams, res)
+	}
+}
+
+// builtBatch is a normalised batch waiting for its commit.
+type builtBatch struct {
+	batch     store.Batch
+	upstreams []string
+	cp        store.Checkpoint
+	entries   int
+}
+
+// read reads the spool in order and sends each normalised batch to out
+// until ctx ends.
+func (in *Ingester) read(ctx context.Context, out chan<- builtBatch) {
 	syncTick := time.NewTicker(syncInterval)
 	defer syncTick.Stop()
 	for {
@@ -102,14 +148,11 @@ func (in *Ingester) Run(ctx context.Context) {
 			continue
 		}
 		batch, upstreams := in.build(entries, cp)
-		res, ok := in.commit(ctx, batch)
-		if !ok {
+		select {
+		case out <- builtBatch{batch: batch, upstreams: upstreams, cp: cp, entries: len(entries)}:
+		case <-ctx.Done():
 			return
 		}
-		if err := in.spool.Committed(cp, len(entries)); err != nil {
-			in.logger.Warn("cleaning the ingest spool", zap.Error(err))
-		}
-		in.account(batch, upstreams, res)
 	}
 }
 

@@ -183,6 +183,12 @@ func (w *writer) commit(b *Batch, res *CommitResult) error {
 	}
 	rargs := make([]any, w.rollCount)
 	for k, m := range rolls {
+		if m[mAttempts] == 1 {
+			if err := w.upsertOne(k, m, rargs); err != nil {
+				return err
+			}
+			continue
+		}
 		rargs[0] = k.bucket
 		for i, d := range k.dims {
 			rargs[1+i] = d
@@ -201,6 +207,35 @@ func (w *writer) commit(b *Batch, res *CommitResult) error {
 		if _, err := w.putMeta.ExecContext(w.ctx, metaCheckpoint, buf[:]); err != nil {
 			return fmt.Errorf("store: saving checkpoint: %w", err)
 		}
+	}
+	return nil
+}
+
+// upsertOne adds a rollup row made of one event with upRollup1 (same
+// stored result as upRollup, a third of the parameters). args is scratch
+// space of at least 24 values.
+func (w *writer) upsertOne(k rollKey, m *[nMeasAll]int64, args []any) error {
+	args = args[:1+len(k.dims)+mLat0+2]
+	args[0] = k.bucket
+	for i, d := range k.dims {
+		args[1+i] = d
+	}
+	for i, v := range m[:mLat0] {
+		args[1+len(k.dims)+i] = v
+	}
+	// One event has exactly one latency bin and at most one TTFT bin.
+	lat, ttft := int64(-1), int64(-1)
+	for i := 0; i < histBins; i++ {
+		if m[mLat0+i] != 0 {
+			lat = int64(i)
+		}
+		if m[mTTFT0+i] != 0 {
+			ttft = int64(i)
+		}
+	}
+	args[len(args)-2], args[len(args)-1] = lat, ttft
+	if _, err := w.upRollup1.ExecContext(w.ctx, args...); err != nil {
+		return fmt.Errorf("store: updating rollups: %w", err)
 	}
 	return nil
 }
@@ -259,11 +294,10 @@ func (w *writer) fillEventArgs(e *usage.Event, a []any) error {
 	ids(14, kUserAgent, e.UserAgent, "")
 	acc := ""
 	if e.Account != (usage.Account{}) {
-		j, jerr := json.Marshal(accountJSON(e.Account))
-		if jerr != nil {
-			return fmt.Errorf("store: encoding account: %w", jerr)
+		var jerr error
+		if acc, jerr = w.accountValue(e.Account); jerr != nil {
+			return jerr
 		}
-		acc = string(j)
 	}
 	ids(15, kAccount, acc, "")
 	ids(16, kAccessToken, e.AccessTokenSHA256, "")
@@ -300,6 +334,26 @@ func (w *writer) fillEventArgs(e *usage.Event, a []any) error {
 	a[29] = e.Tokens.Unclassified
 	a[30] = e.Cost.MicroUSD
 	return nil
+}
+
+// maxAccountCache bounds the writer's cache of encoded accounts.
+const maxAccountCache = 4096
+
+// accountValue returns the stored JSON form of an account, from a cache
+// (a handful of accounts recur in every batch).
+func (w *writer) accountValue(a usage.Account) (string, error) {
+	if v, ok := w.accounts[a]; ok {
+		return v, nil
+	}
+	j, err := json.Marshal(accountJSON(a))
+	if err != nil {
+		return "", fmt.Errorf("store: encoding account: %w", err)
+	}
+	if w.accounts == nil || len(w.accounts) >= maxAccountCache {
+		w.accounts = make(map[usage.Account]string)
+	}
+	w.accounts[a] = string(j)
+	return string(j), nil
 }
 
 // nullString maps "" to NULL.

@@ -47,13 +47,32 @@ type dictEntry struct {
 // writer goroutine. Entries added by a transaction are logged so that a
 // rolled-back savepoint or transaction removes them again.
 type dictCache struct {
-	ids map[dictKey]int64
+	ids [dictKinds]map[string]int64 // by kind, then value (faster than one map keyed by both)
 	log []dictKey
+}
+
+// dictKinds bounds the dictKind values (kRequestID is the largest).
+const dictKinds = 256
+
+// get returns the cached id of a value.
+func (c *dictCache) get(k dictKey) (int64, bool) {
+	id, ok := c.ids[k.kind][k.value]
+	return id, ok
+}
+
+// put caches the id of a value.
+func (c *dictCache) put(k dictKey, id int64) {
+	m := c.ids[k.kind]
+	if m == nil {
+		m = make(map[string]int64)
+		c.ids[k.kind] = m
+	}
+	m[k.value] = id
 }
 
 // load fills the cache with the whole dict table.
 func (c *dictCache) load(ctx context.Context, q queryer) error {
-	c.ids = make(map[dictKey]int64)
+	c.ids = [dictKinds]map[string]int64{}
 	rows, err := q.QueryContext(ctx, "SELECT id, kind, value FROM dict")
 	if err != nil {
 		return fmt.Errorf("store: loading dictionary: %w", err)
@@ -65,7 +84,7 @@ func (c *dictCache) load(ctx context.Context, q queryer) error {
 		if err := rows.Scan(&id, &k.kind, &k.value); err != nil {
 			return fmt.Errorf("store: loading dictionary: %w", err)
 		}
-		c.ids[k] = id
+		c.put(k, id)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: loading dictionary: %w", err)
@@ -79,7 +98,7 @@ func (c *dictCache) mark() int { return len(c.log) }
 // rollback forgets the entries added since mark.
 func (c *dictCache) rollback(mark int) {
 	for _, k := range c.log[mark:] {
-		delete(c.ids, k)
+		delete(c.ids[k.kind], k.value)
 	}
 	c.log = c.log[:mark]
 }

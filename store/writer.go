@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/cpam-caddy/cpam/usage"
 )
 
 // queryer is what the writer and the read pool have in common.
@@ -23,13 +25,18 @@ type writer struct {
 	ctx  context.Context
 	dict dictCache
 
-	insEvent  *sql.Stmt
-	insExtra  *sql.Stmt
-	insDict   *sql.Stmt
-	upRollup  *sql.Stmt
+	insEvent *sql.Stmt
+	insExtra *sql.Stmt
+	insDict  *sql.Stmt
+	upRollup *sql.Stmt
+	// upRollup1 is upRollup for a row made of one event: it binds the
+	// latency and TTFT bin numbers instead of the 48 bin counts.
+	upRollup1 *sql.Stmt
 	insDead   *sql.Stmt
 	putMeta   *sql.Stmt
 	rollCount int
+	// accounts caches the JSON of recent accounts (see accountValue).
+	accounts map[usage.Account]string
 }
 
 // rollupDims are the key columns of rollup_15m after bucket, in order.
@@ -94,6 +101,21 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 	rollSQL := "INSERT INTO rollup_15m(" + strings.Join(cols, ",") + ") VALUES(" + placeholders(len(cols)) +
 		") ON CONFLICT(bucket," + strings.Join(rollupDims, ",") + ") DO UPDATE SET " + strings.Join(set, ",")
 	w.rollCount = len(cols)
+	// The one-event form: ?1..?22 are bucket, dims and the scalar measures;
+	// each bin column is 1 when its number is ?23 (latency) or ?24 (TTFT,
+	// -1 for none), else 0.
+	nScalar := 1 + len(rollupDims) + mLat0
+	one := make([]string, 0, len(cols))
+	for i := 1; i <= nScalar; i++ {
+		one = append(one, fmt.Sprintf("?%d", i))
+	}
+	for p := 0; p < 2; p++ {
+		for i := 0; i < histBins; i++ {
+			one = append(one, fmt.Sprintf("(?%d=%d)", nScalar+1+p, i))
+		}
+	}
+	roll1SQL := "INSERT INTO rollup_15m(" + strings.Join(cols, ",") + ") VALUES(" + strings.Join(one, ",") +
+		") ON CONFLICT(bucket," + strings.Join(rollupDims, ",") + ") DO UPDATE SET " + strings.Join(set, ",")
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -102,6 +124,7 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 		{&w.insExtra, "INSERT INTO event_extra(event_id, fail_body, headers, xff) VALUES(?,?,?,?)"},
 		{&w.insDict, "INSERT INTO dict(kind, value, mask) VALUES(?,?,?)"},
 		{&w.upRollup, rollSQL},
+		{&w.upRollup1, roll1SQL},
 		{&w.insDead, "INSERT INTO dead_letters(upstream, received, payload, error) VALUES(?,?,?,?)"},
 		{&w.putMeta, "INSERT INTO meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"},
 	} {
@@ -115,7 +138,7 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 
 // closeStmts closes the prepared statements.
 func (w *writer) closeStmts() {
-	for _, st := range []*sql.Stmt{w.insEvent, w.insExtra, w.insDict, w.upRollup, w.insDead, w.putMeta} {
+	for _, st := range []*sql.Stmt{w.insEvent, w.insExtra, w.insDict, w.upRollup, w.upRollup1, w.insDead, w.putMeta} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -247,7 +270,7 @@ func (w *writer) id(kind dictKind, value, mask string) (int64, error) {
 		return 0, nil
 	}
 	k := dictKey{kind, value}
-	if id, ok := w.dict.ids[k]; ok {
+	if id, ok := w.dict.get(k); ok {
 		return id, nil
 	}
 	res, err := w.insDict.ExecContext(w.ctx, kind, value, mask)
@@ -258,7 +281,7 @@ func (w *writer) id(kind dictKind, value, mask string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: adding dictionary entry: %w", err)
 	}
-	w.dict.ids[k] = id
+	w.dict.put(k, id)
 	w.dict.log = append(w.dict.log, k)
 	return id, nil
 }

@@ -162,8 +162,11 @@ func Parse(payload []byte) (Record, error) {
 	if kind, ok := controlKind(obj); ok {
 		return r, fmt.Errorf("usage: parse record: %w (%s)", ErrControl, kind)
 	}
-	if err := json.Unmarshal(obj, &r); err != nil {
-		return r, fmt.Errorf("usage: parse record: %w", err)
+	if !decodeRecord(obj, &r) {
+		r = Record{}
+		if err := json.Unmarshal(obj, &r); err != nil {
+			return r, fmt.Errorf("usage: parse record: %w", err)
+		}
 	}
 	t, err := parseTime(r.Timestamp)
 	if err != nil {
