@@ -26,6 +26,9 @@ const paths = {
   check: 'M5 12l5 5 9-10',
   info: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 11v6M12 7.5h.01',
   inbox: 'M3 13l3-8h12l3 8v6H3zM3 13h5l1 2h6l1-2h5',
+  edit: 'M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4',
+  download: 'M12 4v11M7.5 10.5 12 15l4.5-4.5M5 19h14',
+  trash: 'M4 7h16M9 7V4h6v3M6.5 7l1 13h9l1-13M10 11v5M14 11v5',
 } as const;
 
 export type IconName = keyof typeof paths;

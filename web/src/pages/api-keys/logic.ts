@@ -6,6 +6,10 @@
 // key is matched to its hash by the mask the usage data shows for each hash
 // (only when exactly one hash and one CPA key have that mask), or by the
 // hash the server answered when the key was named in this session.
+import { maskKey } from '../../lib/mask';
+
+/** Re-exported for the page: the panel's one secret mask. */
+export { maskKey };
 
 /** The usage service's alias document entry. */
 export interface AliasItem {
@@ -16,18 +20,6 @@ export interface AliasItem {
 
 export interface AliasesDocument {
   items: AliasItem[];
-}
-
-/**
- * The mask caddy-cpam (and CPA's logs) show for a secret: the first 4 and
- * last 4 characters around "…" when it is longer than 8 characters
- * ("sk-cpa-test-1" → "sk-c…st-1"), "****" otherwise, "" for an empty one.
- */
-export function maskKey(key: string): string {
-  if (key === '') return '';
-  const chars = Array.from(key);
-  if (chars.length <= 8) return '****';
-  return chars.slice(0, 4).join('') + '…' + chars.slice(-4).join('');
 }
 
 export const MAX_ALIAS = 120;

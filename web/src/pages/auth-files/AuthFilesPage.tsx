@@ -18,6 +18,8 @@ import { SkeletonLines } from '../../components/Skeleton';
 import { AUTH_FILES_KEY, deleteFiles, downloadFile, setDisabled, useAccountUsage, useAuthFiles } from './api';
 import { DetailsDrawer } from './DetailsDrawer';
 import { FieldsDialog } from './FieldsDialog';
+import { FilterSelect } from './FilterSelect';
+import { LabelledInput } from './LabelledInput';
 import {
   distinctValues,
   firstText,
@@ -147,74 +149,44 @@ export function AuthFilesPage() {
     body = (
       <>
         <div className="af-filters card-pad">
-          <div className="field af-search">
-            <label className="field-label" htmlFor={`${id}-search`}>
-              {t('authFilesPage.filters.search')}
-            </label>
-            <input
-              id={`${id}-search`}
-              className="input"
-              type="search"
-              value={filters.search}
-              placeholder={t('authFilesPage.filters.searchPlaceholder')}
-              onChange={(e) => setFilters({ ...filters, search: e.target.value })}
-              data-testid="authfiles-search"
-            />
-          </div>
-          <div className="field">
-            <label className="field-label" htmlFor={`${id}-provider`}>
-              {t('authFilesPage.filters.provider')}
-            </label>
-            <select
-              id={`${id}-provider`}
-              className="select"
-              value={filters.provider}
-              onChange={(e) => setFilters({ ...filters, provider: e.target.value })}
-              data-testid="authfiles-filter-provider"
-            >
-              <option value="">{t('authFilesPage.filters.all')}</option>
-              {providers.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label className="field-label" htmlFor={`${id}-status`}>
-              {t('authFilesPage.filters.status')}
-            </label>
-            <select
-              id={`${id}-status`}
-              className="select"
-              value={filters.status}
-              onChange={(e) => setFilters({ ...filters, status: e.target.value })}
-              data-testid="authfiles-filter-status"
-            >
-              <option value="">{t('authFilesPage.filters.all')}</option>
-              {statuses.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label className="field-label" htmlFor={`${id}-disabled`}>
-              {t('authFilesPage.filters.enabled')}
-            </label>
-            <select
-              id={`${id}-disabled`}
-              className="select"
-              value={filters.disabled}
-              onChange={(e) => setFilters({ ...filters, disabled: e.target.value as Filters['disabled'] })}
-              data-testid="authfiles-filter-disabled"
-            >
-              <option value="all">{t('authFilesPage.filters.all')}</option>
-              <option value="enabled">{t('authFilesPage.filters.onlyEnabled')}</option>
-              <option value="disabled">{t('authFilesPage.filters.onlyDisabled')}</option>
-            </select>
-          </div>
+          <LabelledInput
+            id={`${id}-search`}
+            label={t('authFilesPage.filters.search')}
+            fieldClassName="field af-search"
+            type="search"
+            value={filters.search}
+            placeholder={t('authFilesPage.filters.searchPlaceholder')}
+            onChange={(e) => setFilters({ ...filters, search: e.target.value })}
+            data-testid="authfiles-search"
+          />
+          <FilterSelect
+            id={`${id}-provider`}
+            label={t('authFilesPage.filters.provider')}
+            value={filters.provider}
+            options={[{ value: '', label: t('authFilesPage.filters.all') }, ...providers.map((p) => ({ value: p, label: p }))]}
+            onChange={(provider) => setFilters({ ...filters, provider })}
+            testId="authfiles-filter-provider"
+          />
+          <FilterSelect
+            id={`${id}-status`}
+            label={t('authFilesPage.filters.status')}
+            value={filters.status}
+            options={[{ value: '', label: t('authFilesPage.filters.all') }, ...statuses.map((s) => ({ value: s, label: s }))]}
+            onChange={(status) => setFilters({ ...filters, status })}
+            testId="authfiles-filter-status"
+          />
+          <FilterSelect
+            id={`${id}-disabled`}
+            label={t('authFilesPage.filters.enabled')}
+            value={filters.disabled}
+            options={[
+              { value: 'all', label: t('authFilesPage.filters.all') },
+              { value: 'enabled', label: t('authFilesPage.filters.onlyEnabled') },
+              { value: 'disabled', label: t('authFilesPage.filters.onlyDisabled') },
+            ]}
+            onChange={(disabled) => setFilters({ ...filters, disabled: disabled as Filters['disabled'] })}
+            testId="authfiles-filter-disabled"
+          />
         </div>
 
         <div className="af-batch card-pad" role="toolbar" aria-label={t('authFilesPage.batch.label')}>

@@ -8,6 +8,7 @@ import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorBox } from '../../components/ErrorBox';
 import { patchFields, readFileJson } from './api';
+import { LabelledInput } from './LabelledInput';
 import { draftOf, fieldPatch, withFileFields, type AuthFileEntry, type FieldDraft, type FieldProblem } from './logic';
 
 export function FieldsDialog({ entry, onClose, onSaved }: { entry: AuthFileEntry; onClose: () => void; onSaved: (name: string) => void }) {
@@ -74,92 +75,77 @@ export function FieldsDialog({ entry, onClose, onSaved }: { entry: AuthFileEntry
       testId="authfiles-fields-dialog"
     >
       <div className="af-fields-grid">
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-prio`}>
-            {t('authFilesPage.fields.priority')}
-          </label>
-          <input
-            id={`${id}-prio`}
-            className="input"
-            inputMode="numeric"
-            value={draft.priority}
-            onChange={(e) => set({ priority: e.target.value })}
-            data-testid="authfiles-field-priority"
-          />
-          <span className="field-hint">{t('authFilesPage.fields.priorityHint')}</span>
-        </div>
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-weight`}>
-            {t('authFilesPage.fields.weight')}
-          </label>
-          <input
-            id={`${id}-weight`}
-            className="input"
-            inputMode="numeric"
-            value={draft.weight}
-            onChange={(e) => set({ weight: e.target.value })}
-            data-testid="authfiles-field-weight"
-          />
-          <span className="field-hint">{t('authFilesPage.fields.weightHint')}</span>
-        </div>
-      </div>
-      <div className="field">
-        <label className="field-label" htmlFor={`${id}-note`}>
-          {t('authFilesPage.fields.note')}
-        </label>
-        <input
-          id={`${id}-note`}
-          className="input"
-          value={draft.note}
-          onChange={(e) => set({ note: e.target.value })}
-          data-testid="authfiles-field-note"
+        <LabelledInput
+          id={`${id}-prio`}
+          label={t('authFilesPage.fields.priority')}
+          hint={t('authFilesPage.fields.priorityHint')}
+          inputMode="numeric"
+          value={draft.priority}
+          onChange={(e) => set({ priority: e.target.value })}
+          data-testid="authfiles-field-priority"
+        />
+        <LabelledInput
+          id={`${id}-weight`}
+          label={t('authFilesPage.fields.weight')}
+          hint={t('authFilesPage.fields.weightHint')}
+          inputMode="numeric"
+          value={draft.weight}
+          onChange={(e) => set({ weight: e.target.value })}
+          data-testid="authfiles-field-weight"
         />
       </div>
-      <div className="field">
-        <label className="field-label" htmlFor={`${id}-proxy`}>
-          {t('authFilesPage.fields.proxyUrl')}
-        </label>
-        <input
-          id={`${id}-proxy`}
-          className="input mono"
-          value={draft.proxyUrl}
-          placeholder="socks5://127.0.0.1:1080"
-          onChange={(e) => set({ proxyUrl: e.target.value })}
-          disabled={!loaded}
-          data-testid="authfiles-field-proxy"
-        />
-      </div>
+      <LabelledInput
+        id={`${id}-note`}
+        label={t('authFilesPage.fields.note')}
+        value={draft.note}
+        onChange={(e) => set({ note: e.target.value })}
+        data-testid="authfiles-field-note"
+      />
+      <LabelledInput
+        id={`${id}-proxy`}
+        label={t('authFilesPage.fields.proxyUrl')}
+        className="input mono"
+        value={draft.proxyUrl}
+        placeholder="socks5://127.0.0.1:1080"
+        onChange={(e) => set({ proxyUrl: e.target.value })}
+        disabled={!loaded}
+        data-testid="authfiles-field-proxy"
+      />
       <fieldset className="af-headers">
         <legend className="field-label">{t('authFilesPage.fields.headers')}</legend>
         {draft.headers.length === 0 ? <span className="muted">{t('authFilesPage.fields.noHeaders')}</span> : null}
-        {draft.headers.map((h, i) => (
-          <div className="af-header-row" key={i}>
-            <input
-              className="input mono"
-              aria-label={t('authFilesPage.fields.headerName', { n: i + 1 })}
-              placeholder={t('authFilesPage.fields.headerNamePlaceholder')}
-              value={h.key}
-              onChange={(e) => set({ headers: draft.headers.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)) })}
-              data-testid="authfiles-field-header-key"
-            />
-            <input
-              className="input mono"
-              aria-label={t('authFilesPage.fields.headerValue', { n: i + 1 })}
-              placeholder={t('authFilesPage.fields.headerValuePlaceholder')}
-              value={h.value}
-              onChange={(e) => set({ headers: draft.headers.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })}
-              data-testid="authfiles-field-header-value"
-            />
-            <Button
-              size="sm"
-              variant="ghost"
-              icon="close"
-              aria-label={t('authFilesPage.fields.removeHeader', { n: i + 1 })}
-              onClick={() => set({ headers: draft.headers.filter((_, j) => j !== i) })}
-              data-testid="authfiles-field-header-remove"
-            />
-          </div>
-        ))}
+        {draft.headers.map((h, i) => {
+          const patch = (p: Partial<(typeof draft.headers)[number]>) =>
+            set({ headers: draft.headers.map((x, j) => (j === i ? { ...x, ...p } : x)) });
+          return (
+            <div className="af-header-row" key={i}>
+              <input
+                className="input mono"
+                aria-label={t('authFilesPage.fields.headerName', { n: i + 1 })}
+                placeholder={t('authFilesPage.fields.headerNamePlaceholder')}
+                value={h.key}
+                onChange={(e) => patch({ key: e.target.value })}
+                data-testid="authfiles-field-header-key"
+              />
+              <input
+                className="input mono"
+                aria-label={t('authFilesPage.fields.headerValue', { n: i + 1 })}
+                placeholder={t('authFilesPage.fields.headerValuePlaceholder')}
+                value={h.value}
+                onChange={(e) => patch({ value: e.target.value })}
+                data-testid="authfiles-field-header-value"
+              />
+              <Button
+                size="sm"
+                variant="ghost"
+                icon="close"
+                aria-label={t('authFilesPage.fields.removeHeader', { n: i + 1 })}
+                onClick={() => set({ headers: draft.headers.filter((_, j) => j !== i) })}
+                data-testid="authfiles-field-header-remove"
+              />
+            </div>
+          );
+        })}
         <div>
           <Button
             size="sm"

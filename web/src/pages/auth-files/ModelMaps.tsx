@@ -2,7 +2,7 @@
 // model patterns hidden from that provider's OAuth accounts) and
 // oauth-model-alias (channel → model renames, optionally kept as a fork).
 import { useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useState } from 'react';
+import { useId, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../../api/auth';
 import { Button } from '../../components/Button';
@@ -12,6 +12,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { SkeletonLines } from '../../components/Skeleton';
 import { ALIAS_KEY, deleteAlias, deleteExcluded, EXCLUDED_KEY, patchAlias, patchExcluded, useExcludedModels, useModelAlias } from './api';
+import { LabelledInput } from './LabelledInput';
 import {
   aliasEntries,
   cleanAliases,
@@ -33,30 +34,24 @@ export function ModelMaps() {
   return (
     <Card title={t('authFilesPage.maps.title')} subtitle={t('authFilesPage.maps.subtitle')} data-testid="authfiles-maps">
       <div className="af-tabs" role="tablist" aria-label={t('authFilesPage.maps.title')}>
-        <button
-          type="button"
-          role="tab"
+        <Tab
           id={`${id}-tab-ex`}
-          aria-selected={tab === 'excluded'}
-          aria-controls={`${id}-panel`}
-          className={tab === 'excluded' ? 'af-tab af-tab-active' : 'af-tab'}
-          onClick={() => setTab('excluded')}
-          data-testid="authfiles-tab-excluded"
+          panel={`${id}-panel`}
+          active={tab === 'excluded'}
+          onSelect={() => setTab('excluded')}
+          testId="authfiles-tab-excluded"
         >
           {t('authFilesPage.maps.excludedTab')}
-        </button>
-        <button
-          type="button"
-          role="tab"
+        </Tab>
+        <Tab
           id={`${id}-tab-al`}
-          aria-selected={tab === 'alias'}
-          aria-controls={`${id}-panel`}
-          className={tab === 'alias' ? 'af-tab af-tab-active' : 'af-tab'}
-          onClick={() => setTab('alias')}
-          data-testid="authfiles-tab-alias"
+          panel={`${id}-panel`}
+          active={tab === 'alias'}
+          onSelect={() => setTab('alias')}
+          testId="authfiles-tab-alias"
         >
           {t('authFilesPage.maps.aliasTab')}
-        </button>
+        </Tab>
       </div>
       <div
         role="tabpanel"
@@ -75,26 +70,52 @@ export function ModelMaps() {
   );
 }
 
-function ExcludedEditor() {
-  const { t } = useTranslation();
-  const api = useApi();
+/** One tab of the maps card's tab list. */
+function Tab({
+  id,
+  panel,
+  active,
+  onSelect,
+  testId,
+  children,
+}: {
+  id: string;
+  panel: string;
+  active: boolean;
+  onSelect: () => void;
+  testId: string;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      role="tab"
+      id={id}
+      aria-selected={active}
+      aria-controls={panel}
+      className={active ? 'af-tab af-tab-active' : 'af-tab'}
+      onClick={onSelect}
+      data-testid={testId}
+    >
+      {children}
+    </button>
+  );
+}
+
+/**
+ * The busy flag and last error of a map's writes; run does one write, then
+ * refreshes the map's query, and tells whether it succeeded.
+ */
+function useMapWrite(queryKey: readonly unknown[]) {
   const qc = useQueryClient();
-  const id = useId();
-  const q = useExcludedModels();
-  const entries = useMemo(() => excludedEntries(q.data), [q.data]);
-  const [provider, setProvider] = useState('');
-  const [patterns, setPatterns] = useState('');
-  const [problem, setProblem] = useState<'provider' | 'patterns' | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [removeProvider, setRemoveProvider] = useState<string | null>(null);
-
-  const run = async (fn: () => Promise<void>) => {
+  const run = async (fn: () => Promise<void>): Promise<boolean> => {
     setBusy(true);
     setError(null);
     try {
       await fn();
-      await qc.invalidateQueries({ queryKey: EXCLUDED_KEY });
+      await qc.invalidateQueries({ queryKey });
       return true;
     } catch (e) {
       setError(e);
@@ -103,6 +124,20 @@ function ExcludedEditor() {
       setBusy(false);
     }
   };
+  return { busy, error, run };
+}
+
+function ExcludedEditor() {
+  const { t } = useTranslation();
+  const api = useApi();
+  const id = useId();
+  const q = useExcludedModels();
+  const entries = useMemo(() => excludedEntries(q.data), [q.data]);
+  const [provider, setProvider] = useState('');
+  const [patterns, setPatterns] = useState('');
+  const [problem, setProblem] = useState<'provider' | 'patterns' | null>(null);
+  const { busy, error, run } = useMapWrite(EXCLUDED_KEY);
+  const [removeProvider, setRemoveProvider] = useState<string | null>(null);
 
   const add = async () => {
     const p = normalizeKey(provider);
@@ -128,11 +163,7 @@ function ExcludedEditor() {
     <div className="stack">
       <p className="muted">{t('authFilesPage.excluded.hint')}</p>
       {q.data === undefined ? (
-        q.error ? (
-          <ErrorBox error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <SkeletonLines lines={3} />
-        )
+        <MapLoading query={q} />
       ) : entries.length === 0 ? (
         <EmptyState title={t('authFilesPage.excluded.empty')} />
       ) : (
@@ -181,40 +212,32 @@ function ExcludedEditor() {
           void add();
         }}
       >
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-prov`}>
-            {t('authFilesPage.excluded.provider')}
-          </label>
-          <input
-            id={`${id}-prov`}
-            className="input"
-            list="af-known-providers"
-            value={provider}
-            onChange={(e) => {
-              setProvider(e.target.value);
-              setProblem(null);
-            }}
-            aria-invalid={problem === 'provider' ? true : undefined}
-            data-testid="authfiles-excluded-provider"
-          />
-        </div>
-        <div className="field af-grow">
-          <label className="field-label" htmlFor={`${id}-pat`}>
-            {t('authFilesPage.excluded.patterns')}
-          </label>
-          <input
-            id={`${id}-pat`}
-            className="input mono"
-            value={patterns}
-            placeholder="gpt-5-*, *-preview"
-            onChange={(e) => {
-              setPatterns(e.target.value);
-              setProblem(null);
-            }}
-            aria-invalid={problem === 'patterns' ? true : undefined}
-            data-testid="authfiles-excluded-patterns"
-          />
-        </div>
+        <LabelledInput
+          id={`${id}-prov`}
+          label={t('authFilesPage.excluded.provider')}
+          list="af-known-providers"
+          value={provider}
+          onChange={(e) => {
+            setProvider(e.target.value);
+            setProblem(null);
+          }}
+          aria-invalid={problem === 'provider' ? true : undefined}
+          data-testid="authfiles-excluded-provider"
+        />
+        <LabelledInput
+          id={`${id}-pat`}
+          label={t('authFilesPage.excluded.patterns')}
+          fieldClassName="field af-grow"
+          className="input mono"
+          value={patterns}
+          placeholder="gpt-5-*, *-preview"
+          onChange={(e) => {
+            setPatterns(e.target.value);
+            setProblem(null);
+          }}
+          aria-invalid={problem === 'patterns' ? true : undefined}
+          data-testid="authfiles-excluded-patterns"
+        />
         <Button type="submit" variant="primary" loading={busy} data-testid="authfiles-excluded-add">
           {t('authFilesPage.excluded.add')}
         </Button>
@@ -248,7 +271,6 @@ function ExcludedEditor() {
 function AliasEditor() {
   const { t } = useTranslation();
   const api = useApi();
-  const qc = useQueryClient();
   const id = useId();
   const q = useModelAlias();
   const entries = useMemo(() => aliasEntries(q.data), [q.data]);
@@ -256,8 +278,7 @@ function AliasEditor() {
   const [drafts, setDrafts] = useState<Record<string, AliasRow[]>>({});
   const [newChannel, setNewChannel] = useState('');
   const [problems, setProblems] = useState<Record<string, AliasProblem>>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useMapWrite(ALIAS_KEY);
 
   const channels = useMemo(() => {
     const saved = entries.map((e) => e.channel);
@@ -284,17 +305,7 @@ function AliasEditor() {
       setProblems({ ...problems, [channel]: r.problem });
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await patchAlias(api, channel, r.aliases);
-      await qc.invalidateQueries({ queryKey: ALIAS_KEY });
-      dropDraft(channel);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    if (await run(() => patchAlias(api, channel, r.aliases))) dropDraft(channel);
   };
 
   const remove = async (channel: string) => {
@@ -302,28 +313,14 @@ function AliasEditor() {
       dropDraft(channel);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await deleteAlias(api, channel);
-      await qc.invalidateQueries({ queryKey: ALIAS_KEY });
-      dropDraft(channel);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    if (await run(() => deleteAlias(api, channel))) dropDraft(channel);
   };
 
   return (
     <div className="stack">
       <p className="muted">{t('authFilesPage.alias.hint')}</p>
       {q.data === undefined ? (
-        q.error ? (
-          <ErrorBox error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <SkeletonLines lines={3} />
-        )
+        <MapLoading query={q} />
       ) : channels.length === 0 ? (
         <EmptyState title={t('authFilesPage.alias.empty')} />
       ) : (
@@ -331,6 +328,11 @@ function AliasEditor() {
           const rows = rowsOf(channel);
           const dirty = drafts[channel] !== undefined;
           const problem = problems[channel];
+          const patch = (i: number, p: Partial<AliasRow>) =>
+            setRows(
+              channel,
+              rows.map((x, j) => (j === i ? { ...x, ...p } : x)),
+            );
           return (
             <section key={channel} className="af-maprow" data-testid="authfiles-alias-channel" data-channel={channel}>
               <div className="af-maprow-head">
@@ -364,12 +366,7 @@ function AliasEditor() {
                       value={r.name}
                       placeholder={t('authFilesPage.alias.model')}
                       aria-label={t('authFilesPage.alias.modelLabel', { n: i + 1, channel })}
-                      onChange={(e) =>
-                        setRows(
-                          channel,
-                          rows.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)),
-                        )
-                      }
+                      onChange={(e) => patch(i, { name: e.target.value })}
                       data-testid="authfiles-alias-name"
                     />
                     <span aria-hidden="true">→</span>
@@ -378,24 +375,14 @@ function AliasEditor() {
                       value={r.alias}
                       placeholder={t('authFilesPage.alias.alias')}
                       aria-label={t('authFilesPage.alias.aliasLabel', { n: i + 1, channel })}
-                      onChange={(e) =>
-                        setRows(
-                          channel,
-                          rows.map((x, j) => (j === i ? { ...x, alias: e.target.value } : x)),
-                        )
-                      }
+                      onChange={(e) => patch(i, { alias: e.target.value })}
                       data-testid="authfiles-alias-alias"
                     />
                     <label className="row af-nowrap">
                       <input
                         type="checkbox"
                         checked={r.fork}
-                        onChange={(e) =>
-                          setRows(
-                            channel,
-                            rows.map((x, j) => (j === i ? { ...x, fork: e.target.checked } : x)),
-                          )
-                        }
+                        onChange={(e) => patch(i, { fork: e.target.checked })}
                         data-testid="authfiles-alias-fork"
                       />
                       {t('authFilesPage.alias.fork')}
@@ -443,19 +430,14 @@ function AliasEditor() {
           setNewChannel('');
         }}
       >
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-ch`}>
-            {t('authFilesPage.alias.channel')}
-          </label>
-          <input
-            id={`${id}-ch`}
-            className="input"
-            list="af-known-providers"
-            value={newChannel}
-            onChange={(e) => setNewChannel(e.target.value)}
-            data-testid="authfiles-alias-new-channel"
-          />
-        </div>
+        <LabelledInput
+          id={`${id}-ch`}
+          label={t('authFilesPage.alias.channel')}
+          list="af-known-providers"
+          value={newChannel}
+          onChange={(e) => setNewChannel(e.target.value)}
+          data-testid="authfiles-alias-new-channel"
+        />
         <Button type="submit" data-testid="authfiles-alias-add-channel">
           {t('authFilesPage.alias.addChannel')}
         </Button>
@@ -463,4 +445,9 @@ function AliasEditor() {
       {error ? <ErrorBox error={error} title={t('authFilesPage.maps.saveFailed')} /> : null}
     </div>
   );
+}
+
+/** A map's query before its first answer: a skeleton, or the error with a retry. */
+function MapLoading({ query }: { query: { error: unknown; refetch: () => unknown } }) {
+  return query.error ? <ErrorBox error={query.error} onRetry={() => void query.refetch()} /> : <SkeletonLines lines={3} />;
 }

@@ -1,12 +1,8 @@
 // A compact icon-only button for the table's row actions, so the usage
 // columns keep their room. The label is its accessible name and tooltip.
+import { Icon } from '../../components/Icon';
 
-const PATHS = {
-  edit: 'M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4',
-  download: 'M12 4v11M7.5 10.5 12 15l4.5-4.5M5 19h14',
-  trash: 'M4 7h16M9 7V4h6v3M6.5 7l1 13h9l1-13M10 11v5M14 11v5',
-} as const;
-
+/** An icon button of a table row; label is its accessible name and tooltip. */
 export function RowAction({
   icon,
   label,
@@ -15,7 +11,7 @@ export function RowAction({
   danger = false,
   testId,
 }: {
-  icon: keyof typeof PATHS;
+  icon: 'edit' | 'download' | 'trash';
   label: string;
   onClick: () => void;
   disabled?: boolean;
@@ -32,20 +28,7 @@ export function RowAction({
       onClick={onClick}
       data-testid={testId}
     >
-      <svg
-        width={16}
-        height={16}
-        viewBox="0 0 24 24"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth={1.8}
-        strokeLinecap="round"
-        strokeLinejoin="round"
-        aria-hidden="true"
-        focusable="false"
-      >
-        <path d={PATHS[icon]} />
-      </svg>
+      <Icon name={icon} size={16} />
     </button>
   );
 }

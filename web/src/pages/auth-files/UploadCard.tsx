@@ -9,6 +9,7 @@ import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { Icon } from '../../components/Icon';
 import { AUTH_FILES_KEY, uploadFiles, uploadJson } from './api';
+import { LabelledInput } from './LabelledInput';
 import { checkFileName, checkJson, checkUploads, normalizePastedName, type BatchFailure } from './logic';
 import type { Outcome } from './ResultNotice';
 
@@ -153,22 +154,17 @@ export function UploadCard({ onDone }: { onDone: (o: Outcome) => void }) {
               void submitPaste();
             }}
           >
-            <div className="field">
-              <label className="field-label" htmlFor={`${id}-pname`}>
-                {t('authFilesPage.upload.pasteName')}
-              </label>
-              <input
-                id={`${id}-pname`}
-                className="input"
-                value={pasteName}
-                placeholder="claude-user@example.com.json"
-                onChange={(e) => {
-                  setPasteName(e.target.value);
-                  setPasteError(null);
-                }}
-                data-testid="authfiles-paste-name"
-              />
-            </div>
+            <LabelledInput
+              id={`${id}-pname`}
+              label={t('authFilesPage.upload.pasteName')}
+              value={pasteName}
+              placeholder="claude-user@example.com.json"
+              onChange={(e) => {
+                setPasteName(e.target.value);
+                setPasteError(null);
+              }}
+              data-testid="authfiles-paste-name"
+            />
             <div className="field af-paste-json">
               <label className="field-label" htmlFor={`${id}-pjson`}>
                 {t('authFilesPage.upload.pasteJson')}

@@ -5,6 +5,7 @@ import { useApi } from '../../api/auth';
 import type { ApiClient } from '../../api/client';
 import { isApiError } from '../../api/errors';
 import { REFRESH_MS } from '../../api/queries';
+import { saveBlob } from '../../lib/download';
 import type { BreakdownResponse } from '../../api/types';
 import type { AuthFileEntry, AuthFilesResponse, BatchResult, FieldPatch } from './logic';
 import { readBatchResult } from './logic';
@@ -138,16 +139,7 @@ export async function readFileJson(api: ApiClient, name: string, signal?: AbortS
 /** Saves the file through a blob link (works in both panel modes). */
 export async function downloadFile(api: ApiClient, name: string): Promise<void> {
   const res = await api.managementResponse('/auth-files/download', { query: { name } });
-  const blob = await res.blob();
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.rel = 'noopener';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(await res.blob(), name);
 }
 
 export async function patchExcluded(api: ApiClient, provider: string, models: string[]): Promise<void> {

@@ -450,10 +450,3 @@ export function cleanAliases(rows: readonly AliasRow[]): { ok: true; aliases: Al
   if (out.length === 0) return { ok: false, problem: 'aliasEmpty' };
   return { ok: true, aliases: out };
 }
-
-/** Masks a long secret-looking value: first 4 + … + last 4. */
-export function mask(value: string): string {
-  const chars = Array.from(value);
-  if (chars.length <= 8) return '****';
-  return chars.slice(0, 4).join('') + '…' + chars.slice(-4).join('');
-}

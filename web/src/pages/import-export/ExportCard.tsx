@@ -10,6 +10,7 @@ import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { ErrorBox } from '../../components/ErrorBox';
 import { Icon } from '../../components/Icon';
+import { saveBlob } from '../../lib/download';
 import { zonedDate } from '../../lib/time';
 import { useNow } from '../../lib/useNow';
 import { buildExportQuery, EXPORT_PATH, EXPORT_PRESETS, type ExportPreset, type ExportSelection } from './logic';
@@ -65,14 +66,7 @@ export function ExportCard({ upstreams }: { upstreams: string[] }) {
       }
       if (controller.signal.aborted) return;
       const blob = new Blob(chunks, { type: 'application/x-ndjson' });
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = built.fileName;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      saveBlob(blob, built.fileName);
       setDone({ bytes: blob.size, name: built.fileName });
     } catch (e) {
       if (!controller.signal.aborted) setError(e);

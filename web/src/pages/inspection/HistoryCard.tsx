@@ -7,8 +7,8 @@ import { Card } from '../../components/Card';
 import { EmptyState } from '../../components/EmptyState';
 import { QueryView } from '../../components/QueryView';
 import { useInspectionHistory, useInspectionRun } from './api';
-import { ACTIONS, fromResultWindows, type RunDetail, type RunSummary } from './logic';
-import { ActionBadge, Outcome, Reason, WindowsEvidence } from './ResultParts';
+import { ACTIONS, type RunDetail, type RunSummary } from './logic';
+import { AccountCell, ActionBadge, Outcome, ResultHead, SuggestionCell, WindowsCell } from './ResultParts';
 
 function appliedCount(applied: RunSummary['applied']): number {
   if (typeof applied === 'number') return applied;
@@ -143,15 +143,7 @@ function DetailTable({ doc }: { doc: RunDetail }) {
     <div className="table-wrap">
       <table className="table inspection-table">
         <caption className="visually-hidden">{t('inspectionPage.detail.title', { id: String(doc.id) })}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('inspectionPage.table.account')}</th>
-            <th scope="col">{t('inspectionPage.table.status')}</th>
-            <th scope="col">{t('inspectionPage.table.windows')}</th>
-            <th scope="col">{t('inspectionPage.table.suggestion')}</th>
-            <th scope="col">{t('inspectionPage.table.outcome')}</th>
-          </tr>
-        </thead>
+        <ResultHead />
         <tbody>
           {results.map((r) => (
             <tr
@@ -162,24 +154,10 @@ function DetailTable({ doc }: { doc: RunDetail }) {
               data-applied-action={r.applied?.action ?? ''}
               data-applied-ok={r.applied ? String(r.applied.ok) : ''}
             >
-              <td className="cell-main">
-                <div>{r.email || r.name}</div>
-                <div className="mono faint inspection-file">{r.name}</div>
-                <div className="faint inspection-meta">
-                  {r.plan ? t('inspectionPage.table.plan', { plan: r.plan }) : null}
-                  {r.disabled ? <span> · {t('inspectionPage.table.disabled')}</span> : null}
-                </div>
-              </td>
+              <AccountCell result={r} />
               <td className="num">{r.status_code ?? '—'}</td>
-              <td>
-                <WindowsEvidence windows={fromResultWindows(r.windows).filter((w) => w.id === 'primary' || w.id === 'secondary')} />
-              </td>
-              <td>
-                <ActionBadge action={r.action} />
-                <div className="inspection-reason-line">
-                  <Reason text={r.reason} />
-                </div>
-              </td>
+              <WindowsCell result={r} />
+              <SuggestionCell result={r} />
               <td>
                 {r.applied ? (
                   <>

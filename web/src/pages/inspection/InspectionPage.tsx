@@ -16,7 +16,8 @@ import { ErrorBox } from '../../components/ErrorBox';
 import { PageHeader } from '../../components/PageHeader';
 import { useNow } from '../../lib/useNow';
 import { apiCall, QUOTA_FILES_KEY, useQuotaAuthFiles } from '../quota/api';
-import { buildQuotaRequest, clampConcurrency, runPool, type QuotaAuthFile } from '../quota/logic';
+import { BatchActions, BatchProgress, ConcurrencyField } from '../quota/BatchControls';
+import { buildQuotaRequest, runPool, type QuotaAuthFile } from '../quota/logic';
 import { HISTORY_KEY, recordApplied, saveRun, type OutcomeBody } from './api';
 import { HistoryCard } from './HistoryCard';
 import {
@@ -28,14 +29,13 @@ import {
   defaultSelection,
   DEFAULT_CONCURRENCY,
   DEFAULT_THRESHOLD,
-  fromResultWindows,
   isApplicable,
   planApply,
   ACTIONS,
   type ApplyStep,
   type InspectionResult,
 } from './logic';
-import { ActionBadge, Outcome, Reason, WindowsEvidence } from './ResultParts';
+import { AccountCell, ActionBadge, Outcome, ResultHead, SuggestionCell, WindowsCell } from './ResultParts';
 import '../quota/quota.css';
 import './inspection.css';
 
@@ -243,31 +243,21 @@ export function InspectionPage() {
               {t('inspectionPage.run.thresholdHint', { threshold })}
             </span>
           </div>
-          <div className="field quota-field">
-            <label className="field-label" htmlFor={`${id}-concurrency`}>
-              {t('inspectionPage.run.concurrency')}
-            </label>
-            <select
-              id={`${id}-concurrency`}
-              className="select"
-              value={concurrency}
-              onChange={(e) => setConcurrency(clampConcurrency(e.target.value, DEFAULT_CONCURRENCY))}
-              disabled={running}
-              data-testid="inspection-concurrency"
-            >
-              {[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="quota-toolbar-actions">
-            {running ? (
-              <Button icon="close" onClick={() => abortRef.current?.abort()} data-testid="inspection-cancel">
-                {t('inspectionPage.run.cancel')}
-              </Button>
-            ) : null}
+          <ConcurrencyField
+            id={`${id}-concurrency`}
+            label={t('inspectionPage.run.concurrency')}
+            value={concurrency}
+            fallback={DEFAULT_CONCURRENCY}
+            onChange={setConcurrency}
+            disabled={running}
+            testId="inspection-concurrency"
+          />
+          <BatchActions
+            running={running}
+            onCancel={() => abortRef.current?.abort()}
+            cancelLabel={t('inspectionPage.run.cancel')}
+            cancelTestId="inspection-cancel"
+          >
             <Button
               variant="primary"
               icon="inspect"
@@ -278,24 +268,22 @@ export function InspectionPage() {
             >
               {t('inspectionPage.run.start')}
             </Button>
-          </div>
+          </BatchActions>
         </div>
         {files.error ? <ErrorBox error={files.error} onRetry={() => void files.refetch()} /> : null}
         {run ? (
-          <div
-            className="quota-progress muted"
-            role="status"
-            data-testid="inspection-progress"
-            data-done={run.done}
-            data-total={run.targets.length}
-            data-running={run.running}
-          >
-            {run.running
-              ? t('inspectionPage.run.progress', { done: run.done, total: run.targets.length })
-              : run.cancelled
-                ? t('inspectionPage.run.cancelled', { done: run.done, total: run.targets.length })
-                : t('inspectionPage.run.finished', { done: run.done, total: run.targets.length })}
-          </div>
+          <BatchProgress
+            done={run.done}
+            total={run.targets.length}
+            running={run.running}
+            cancelled={run.cancelled}
+            keys={{
+              running: 'inspectionPage.run.progress',
+              cancelled: 'inspectionPage.run.cancelled',
+              finished: 'inspectionPage.run.finished',
+            }}
+            testId="inspection-progress"
+          />
         ) : null}
       </Card>
 
@@ -347,18 +335,7 @@ export function InspectionPage() {
             <div className="table-wrap">
               <table className="table inspection-table">
                 <caption className="visually-hidden">{t('inspectionPage.results.title')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">
-                      <span className="visually-hidden">{t('inspectionPage.table.select')}</span>
-                    </th>
-                    <th scope="col">{t('inspectionPage.table.account')}</th>
-                    <th scope="col">{t('inspectionPage.table.status')}</th>
-                    <th scope="col">{t('inspectionPage.table.windows')}</th>
-                    <th scope="col">{t('inspectionPage.table.suggestion')}</th>
-                    <th scope="col">{t('inspectionPage.table.outcome')}</th>
-                  </tr>
-                </thead>
+                <ResultHead selectable />
                 <tbody>
                   {results.map((r) => {
                     const outcome = outcomes.get(r.auth_index);
@@ -387,33 +364,18 @@ export function InspectionPage() {
                             />
                           ) : null}
                         </td>
-                        <td className="cell-main">
-                          <div>{r.email || r.name}</div>
-                          <div className="mono faint inspection-file">{r.name}</div>
-                          <div className="faint inspection-meta">
-                            {r.plan ? t('inspectionPage.table.plan', { plan: r.plan }) : null}
-                            {r.disabled ? <span> · {t('inspectionPage.table.disabled')}</span> : null}
-                          </div>
-                        </td>
+                        <AccountCell result={r} />
                         <td className="num" data-testid="inspection-status">
                           {r.status_code ?? '—'}
                         </td>
-                        <td>
-                          <WindowsEvidence
-                            windows={fromResultWindows(r.windows).filter((w) => w.id === 'primary' || w.id === 'secondary')}
-                          />
-                        </td>
-                        <td>
-                          <ActionBadge action={r.action} />
-                          <div className="inspection-reason-line">
-                            <Reason text={r.reason} />
-                          </div>
+                        <WindowsCell result={r} />
+                        <SuggestionCell result={r}>
                           {r.action === 'reauth' ? (
                             <a href="#/oauth" data-testid="inspection-reauth-link">
                               {t('inspectionPage.reauthLink')}
                             </a>
                           ) : null}
-                        </td>
+                        </SuggestionCell>
                         <td>
                           {outcome ? (
                             <Outcome ok={outcome.ok} error={outcome.error} action={outcome.action} />

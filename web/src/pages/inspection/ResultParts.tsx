@@ -4,7 +4,8 @@ import { useFormat } from '../../app/format';
 import { Badge, type Tone } from '../../components/Badge';
 import { WindowName } from '../quota/QuotaWindows';
 import { usageTone, type QuotaWindow } from '../quota/logic';
-import { ACTIONS, parseReason, type InspectionAction } from './logic';
+import type { ReactNode } from 'react';
+import { ACTIONS, fromResultWindows, parseReason, type InspectionAction, type InspectionResult } from './logic';
 
 const TONES: Record<InspectionAction, Tone> = {
   keep: 'neutral',
@@ -75,5 +76,63 @@ export function Outcome({ ok, error, action }: { ok: boolean; error?: string | n
       )}
       {!ok && error ? <span className="muted inspection-outcome-error"> {error}</span> : null}
     </span>
+  );
+}
+
+/** The header row of a results table; selectable adds the leading checkbox column. */
+export function ResultHead({ selectable = false }: { selectable?: boolean }) {
+  const { t } = useTranslation();
+  return (
+    <thead>
+      <tr>
+        {selectable ? (
+          <th scope="col">
+            <span className="visually-hidden">{t('inspectionPage.table.select')}</span>
+          </th>
+        ) : null}
+        <th scope="col">{t('inspectionPage.table.account')}</th>
+        <th scope="col">{t('inspectionPage.table.status')}</th>
+        <th scope="col">{t('inspectionPage.table.windows')}</th>
+        <th scope="col">{t('inspectionPage.table.suggestion')}</th>
+        <th scope="col">{t('inspectionPage.table.outcome')}</th>
+      </tr>
+    </thead>
+  );
+}
+
+/** A result's account cell: email (or file name), file name, plan and whether it is disabled. */
+export function AccountCell({ result: r }: { result: InspectionResult }) {
+  const { t } = useTranslation();
+  return (
+    <td className="cell-main">
+      <div>{r.email || r.name}</div>
+      <div className="mono faint inspection-file">{r.name}</div>
+      <div className="faint inspection-meta">
+        {r.plan ? t('inspectionPage.table.plan', { plan: r.plan }) : null}
+        {r.disabled ? <span> · {t('inspectionPage.table.disabled')}</span> : null}
+      </div>
+    </td>
+  );
+}
+
+/** A result's 5-hour and weekly windows, the evidence of its suggestion. */
+export function WindowsCell({ result }: { result: InspectionResult }) {
+  return (
+    <td>
+      <WindowsEvidence windows={fromResultWindows(result.windows).filter((w) => w.id === 'primary' || w.id === 'secondary')} />
+    </td>
+  );
+}
+
+/** A result's suggested action and reason; children follow them. */
+export function SuggestionCell({ result, children }: { result: InspectionResult; children?: ReactNode }) {
+  return (
+    <td>
+      <ActionBadge action={result.action} />
+      <div className="inspection-reason-line">
+        <Reason text={result.reason} />
+      </div>
+      {children}
+    </td>
   );
 }

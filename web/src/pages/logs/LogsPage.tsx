@@ -17,7 +17,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorBox } from '../../components/ErrorBox';
 import { PageHeader } from '../../components/PageHeader';
 import { QueryView } from '../../components/QueryView';
-import { saveBlob } from './download';
+import { saveBlob } from '../../lib/download';
 import { fileNameFrom, filterLines, LOG_LEVELS, MAX_LINES, normalizeRequestId, type LogLevel } from './logic';
 import { useLogStream } from './useLogStream';
 import './logs.css';

@@ -8,6 +8,7 @@ import { useFormat } from '../../app/format';
 import { hashFor } from '../../app/router';
 import { Badge } from '../../components/Badge';
 import { Button } from '../../components/Button';
+import { saveBlob } from '../../lib/download';
 import { DASH } from '../../lib/format';
 import type { ValueLabel } from './api';
 import type { UsageEvent } from './types';
@@ -50,12 +51,7 @@ function RequestLogButton({ requestId }: { requestId: string }) {
     setState({ busy: true, error: '' });
     try {
       const res = await api.managementResponse(requestLogPath(requestId));
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `request-${requestId}.log`;
-      a.click();
-      URL.revokeObjectURL(url);
+      saveBlob(await res.blob(), `request-${requestId}.log`);
       setState({ busy: false, error: '' });
     } catch (err) {
       const status = (err as { status?: number }).status;

@@ -132,12 +132,7 @@ export interface CompatProvider {
 // ---- display ----
 
 /** First 4 + … + last 4 characters; short keys are fully hidden. Never the key itself. */
-export function maskKey(key: string): string {
-  if (!key) return '';
-  const chars = Array.from(key);
-  if (chars.length <= 8) return '****';
-  return chars.slice(0, 4).join('') + '…' + chars.slice(-4).join('');
-}
+export { maskKey } from '../../lib/mask';
 
 /** Whether CPA skips this config credential: the "*" pattern in its excluded-models (set by PATCH /auth-files/status). */
 export function isKeyDisabled(entry: { 'excluded-models'?: string[] | null }): boolean {

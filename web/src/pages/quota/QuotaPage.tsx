@@ -16,9 +16,9 @@ import { PageHeader } from '../../components/PageHeader';
 import { QueryView } from '../../components/QueryView';
 import { useNow } from '../../lib/useNow';
 import { apiCall, useQuotaAuthFiles, useQuotaEvidence } from './api';
+import { BatchActions, BatchProgress, ConcurrencyField } from './BatchControls';
 import {
   buildQuotaRequest,
-  clampConcurrency,
   codexPlanOf,
   latestEvidence,
   otherEvidenceHeaders,
@@ -180,31 +180,16 @@ export function QuotaPage() {
               ))}
             </select>
           </div>
-          <div className="field quota-field">
-            <label className="field-label" htmlFor={`${id}-concurrency`}>
-              {t('quotaPage.concurrency')}
-            </label>
-            <select
-              id={`${id}-concurrency`}
-              className="select"
-              value={concurrency}
-              onChange={(e) => setConcurrency(clampConcurrency(e.target.value, 3))}
-              disabled={running}
-              data-testid="quota-concurrency"
-            >
-              {[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="quota-toolbar-actions">
-            {running ? (
-              <Button icon="close" onClick={cancel} data-testid="quota-cancel">
-                {t('quotaPage.cancel')}
-              </Button>
-            ) : null}
+          <ConcurrencyField
+            id={`${id}-concurrency`}
+            label={t('quotaPage.concurrency')}
+            value={concurrency}
+            fallback={3}
+            onChange={setConcurrency}
+            disabled={running}
+            testId="quota-concurrency"
+          />
+          <BatchActions running={running} onCancel={cancel} cancelLabel={t('quotaPage.cancel')} cancelTestId="quota-cancel">
             <Button
               variant="primary"
               icon="refresh"
@@ -215,23 +200,21 @@ export function QuotaPage() {
             >
               {t('quotaPage.refreshAll', { count: shown.length })}
             </Button>
-          </div>
+          </BatchActions>
         </div>
         {batch ? (
-          <div
-            className="quota-progress muted"
-            role="status"
-            data-testid="quota-progress"
-            data-done={batch.done}
-            data-total={batch.total}
-            data-running={batch.running}
-          >
-            {batch.running
-              ? t('quotaPage.progress.running', { done: batch.done, total: batch.total })
-              : batch.cancelled
-                ? t('quotaPage.progress.cancelled', { done: batch.done, total: batch.total })
-                : t('quotaPage.progress.finished', { done: batch.done, total: batch.total })}
-          </div>
+          <BatchProgress
+            done={batch.done}
+            total={batch.total}
+            running={batch.running}
+            cancelled={batch.cancelled}
+            keys={{
+              running: 'quotaPage.progress.running',
+              cancelled: 'quotaPage.progress.cancelled',
+              finished: 'quotaPage.progress.finished',
+            }}
+            testId="quota-progress"
+          />
         ) : (
           <p className="muted quota-explicit">{t('quotaPage.explicit')}</p>
         )}

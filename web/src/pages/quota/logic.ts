@@ -3,27 +3,21 @@
 // of $TOKEN$); its answer is parsed here into the same shape: a list of
 // windows with a used percentage and a reset time. Pure functions, so every
 // answer shape is unit tested.
+import type { AuthFileEntry } from '../auth-files/logic';
 
 /** Providers with a quota endpoint, as CPA names them in /auth-files. */
 export const QUOTA_PROVIDERS = ['codex', 'claude', 'gemini-cli', 'antigravity', 'kimi', 'xai'] as const;
 export type QuotaProvider = (typeof QUOTA_PROVIDERS)[number];
 
 /** The fields of an /auth-files entry the quota views read. */
-export interface QuotaAuthFile {
-  name: string;
-  auth_index?: string;
-  type?: string;
-  provider?: string;
-  label?: string;
-  email?: string;
-  account?: string;
-  status?: string;
-  disabled?: boolean;
-  project_id?: string;
+export type QuotaAuthFile = Pick<
+  AuthFileEntry,
+  'name' | 'auth_index' | 'type' | 'provider' | 'label' | 'email' | 'account' | 'status' | 'disabled' | 'project_id'
+> & {
   account_id?: string;
   /** Codex: the decoded id_token summary (or, from some versions, the JWT itself). */
   id_token?: unknown;
-}
+};
 
 /** What a window measures, for its name. */
 export type WindowKind = 'five_hour' | 'daily' | 'weekly' | 'monthly' | 'hours' | 'days' | 'model' | 'other';
