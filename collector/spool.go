@@ -67,7 +67,19 @@ type Spool struct {
 	rbuf     *bufio.Reader
 	readable int64 // entries appended and not yet read
 	skipped  int64 // frames lost to corruption in finished segments
+
+	// retired receives finished segment files; retireLoop syncs and closes
+	// them, so a rotation never makes the receive path wait for an fsync
+	// of a whole segment (which stalled subscribers long enough for CPA to
+	// drop them). retireDone closes when the loop has ended.
+	retired    chan *os.File
+	retireDone chan struct{}
+	retireErr  error // the first sync or close error of a retired segment (under mu)
 }
+
+// retireQueue bounds the finished segments waiting for their fsync; a
+// rotation beyond it syncs inline.
+const retireQueue = 4
 
 // OpenSpool opens the spool in dir (created if needed), deletes segments
 // that are entirely before from (the committed position), repairs a torn
@@ -101,6 +113,7 @@ func OpenSpool(dir string, from store.Checkpoint) (*Spool, error) {
 		if err := s.openWriter(next, 0); err != nil {
 			return nil, err
 		}
+		s.startRetire()
 		return s, nil
 	}
 	if s.rseg < kept[0] {
@@ -124,6 +137,7 @@ func OpenSpool(dir string, from store.Checkpoint) (*Spool, error) {
 		}
 	}
 	s.readable = s.pending
+	s.startRetire()
 	return s, nil
 }
 
@@ -241,17 +255,57 @@ func (s *Spool) Append(e Entry) error {
 	return nil
 }
 
+// rotateLocked starts the next segment. The finished one is already in
+// the kernel (every append flushes), so a process crash loses nothing; its
+// fsync, for power loss, happens in retireLoop unless that is behind.
 func (s *Spool) rotateLocked() error {
 	if err := s.wbuf.Flush(); err != nil {
 		return fmt.Errorf("spool: flushing segment: %w", err)
 	}
-	if err := s.w.Sync(); err != nil {
-		return fmt.Errorf("spool: syncing segment: %w", err)
-	}
-	if err := s.w.Close(); err != nil {
-		return fmt.Errorf("spool: closing segment: %w", err)
+	old := s.w
+	select {
+	case s.retired <- old:
+	default:
+		if err := syncClose(old); err != nil {
+			return err
+		}
 	}
 	return s.openWriter(s.wseg+1, 0)
+}
+
+// startRetire starts the goroutine that syncs and closes finished
+// segments; Close stops it and waits for it.
+func (s *Spool) startRetire() {
+	s.retired = make(chan *os.File, retireQueue)
+	s.retireDone = make(chan struct{})
+	go s.retireLoop()
+}
+
+// retireLoop syncs and closes each finished segment until Close closes
+// the channel.
+func (s *Spool) retireLoop() {
+	defer close(s.retireDone)
+	for f := range s.retired {
+		if err := syncClose(f); err != nil {
+			s.mu.Lock()
+			if s.retireErr == nil {
+				s.retireErr = err
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// syncClose flushes a finished segment to stable storage and closes it.
+func syncClose(f *os.File) error {
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spool: syncing finished segment %s: %w", filepath.Base(f.Name()), err)
+	}
+	return nil
 }
 
 // Notify returns a channel that receives a value after appends.
@@ -362,17 +416,28 @@ func (s *Spool) Corrupted() int64 {
 	return s.skipped
 }
 
-// Sync flushes the current segment to stable storage.
+// Sync flushes the current segment to stable storage. The fsync runs
+// without the lock, so appends go on meanwhile; it also reports a failed
+// sync of a finished segment (once).
 func (s *Spool) Sync() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	if err := s.wbuf.Flush(); err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("spool: flushing: %w", err)
 	}
-	if err := s.w.Sync(); err != nil {
+	f := s.w
+	retireErr := s.retireErr
+	s.retireErr = nil
+	s.mu.Unlock()
+	if retireErr != nil {
+		return retireErr
+	}
+	// A rotation or Close may close f meanwhile; both sync it themselves.
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("spool: syncing: %w", err)
 	}
 	return nil
@@ -393,6 +458,14 @@ func (s *Spool) Close() error {
 	}
 	if cerr := s.w.Close(); err == nil {
 		err = cerr
+	}
+	// Finished segments still waiting are synced before Close returns.
+	close(s.retired)
+	s.mu.Unlock()
+	<-s.retireDone
+	s.mu.Lock()
+	if err == nil {
+		err = s.retireErr
 	}
 	if err != nil {
 		return fmt.Errorf("spool: closing: %w", err)

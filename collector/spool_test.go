@@ -259,3 +259,68 @@ func TestSpoolRejectsOversizedRecords(t *testing.T) {
 		t.Error("accepted a record above the limit")
 	}
 }
+
+// TestSpoolRetiresRotatedSegmentsInTheBackground rotates often while
+// another goroutine syncs (as the ingester does when idle): every entry
+// survives a close and reopen, Close waits for the finished segments'
+// fsyncs, and no file handle of a finished segment stays open.
+func TestSpoolRetiresRotatedSegmentsInTheBackground(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSpool(dir, store.Checkpoint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.segMax = 120 // a few entries per segment
+	stop := make(chan struct{})
+	syncer := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				syncer <- nil
+				return
+			default:
+			}
+			if err := s.Sync(); err != nil {
+				syncer <- err
+				return
+			}
+		}
+	}()
+	const n = 300
+	for i := range n {
+		if err := s.Append(entry(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if err := <-syncer; err != nil {
+		t.Fatalf("Sync during rotations: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Every retired file was closed: the loop has drained its queue.
+	select {
+	case <-s.retireDone:
+	default:
+		t.Fatal("Close returned before the finished segments were synced")
+	}
+	if _, ok := <-s.retired; ok {
+		t.Fatal("a finished segment was left in the retire queue")
+	}
+	segs, err := listSegments(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < n/10 {
+		t.Fatalf("only %d segments for %d entries: the test did not rotate", len(segs), n)
+	}
+	again, err := OpenSpool(dir, store.Checkpoint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	got, _ := readAll(t, again)
+	checkSequence(t, got, 0, n)
+}
