@@ -3,6 +3,8 @@ package usage
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -44,18 +46,37 @@ type fastDecoder struct {
 const maxSkipDepth = 64
 
 // Field names per level, to detect keys that encoding/json would match
-// case-insensitively.
+// case-insensitively; read from the types' json tags so they cannot drift.
 var (
-	recordNames = []string{"timestamp", "latency_ms", "ttft_ms", "source", "auth_index", "access_token_sha256",
-		"client_ip", "x_forwarded_for", "user_agent", "tokens", "failed", "generate", "fail", "response_headers",
-		"accounting_version", "token_breakdown", "provider", "executor_type", "model", "alias", "endpoint",
-		"auth_type", "api_key", "request_id", "reasoning_effort", "service_tier", "response_service_tier"}
-	legacyNames    = []string{"input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens", "cache_read_tokens", "cache_read_tokens_present", "cache_creation_tokens", "total_tokens"}
-	failNames      = []string{"status_code", "body"}
-	breakdownNames = []string{"schema_version", "quality", "total_tokens", "input", "output", "unclassified_tokens"}
-	inputNames     = []string{"total_tokens", "uncached_tokens", "cache_read_tokens", "cache_write_tokens"}
-	outputNames    = []string{"total_tokens", "non_reasoning_tokens", "reasoning_tokens"}
+	recordNames    = jsonNames[Record]()
+	legacyNames    = jsonNames[LegacyTokens]()
+	failNames      = jsonNames[Fail]()
+	breakdownNames = jsonNames[TokenBreakdown]()
+	inputNames     = jsonNames[InputBreakdown]()
+	outputNames    = jsonNames[OutputBreakdown]()
 )
+
+// jsonNames lists the JSON names of T's exported fields (tag name, or the
+// field name when the tag gives none), leaving out fields tagged "-".
+func jsonNames[T any]() []string {
+	t := reflect.TypeFor[T]()
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		out = append(out, name)
+	}
+	return out
+}
 
 // unknownKey handles a key that is not exactly a field name: false when it
 // folds to one (let encoding/json decide), else the value is skipped.
