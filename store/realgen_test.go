@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cpam-caddy/cpam/internal/benchgen"
 	"github.com/cpam-caddy/cpam/usage"
 )
 
@@ -116,7 +117,7 @@ func newRealGen(seed uint64, base time.Time, span time.Duration, total int) *rea
 		nm := 1 + r.IntN(3)
 		seen := map[int]bool{}
 		for len(key.models) < nm {
-			mi := pickCum(r, cumulative(modelW))
+			mi := benchgen.Pick(r, benchgen.Cumulative(modelW))
 			if seen[mi] {
 				continue
 			}
@@ -129,7 +130,7 @@ func newRealGen(seed uint64, base time.Time, span time.Duration, total int) *rea
 			key.alias = append(key.alias, alias)
 		}
 		shares := []float64{0.75, 0.18, 0.07}[:nm]
-		key.cum = cumulative(shares)
+		key.cum = benchgen.Cumulative(shares)
 		if r.IntN(10) == 0 {
 			key.tier = "priority"
 		}
@@ -167,23 +168,6 @@ func (g *realGen) rankOf(m realModel) int {
 	return math.MaxInt
 }
 
-// cumulative returns the running sums of w.
-func cumulative(w []float64) []float64 {
-	out := make([]float64, len(w))
-	var c float64
-	for i, v := range w {
-		c += v
-		out[i] = c
-	}
-	return out
-}
-
-// pickCum draws an index with the weights whose running sums are cum.
-func pickCum(r *rand.Rand, cum []float64) int {
-	x := r.Float64() * cum[len(cum)-1]
-	return sort.SearchFloat64s(cum, x)
-}
-
 // event makes the next event.
 func (g *realGen) event() usage.Event {
 	r := g.rng
@@ -200,8 +184,8 @@ func (g *realGen) event() usage.Event {
 	frac := (pos - prev) / (g.cumMin[mi] - prev)
 	ts := g.base.Add(time.Duration((float64(mi) + frac) * float64(time.Minute))).Truncate(time.Millisecond).UTC()
 
-	key := &g.keys[pickCum(r, g.keyCum)]
-	ki := pickCum(r, key.cum)
+	key := &g.keys[benchgen.Pick(r, g.keyCum)]
+	ki := benchgen.Pick(r, key.cum)
 	m := g.models[key.models[ki]]
 	p := realProviders[m.prov]
 	cred := g.creds[m.prov][r.IntN(len(g.creds[m.prov]))]

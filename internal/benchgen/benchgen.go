@@ -106,7 +106,7 @@ type clientKey struct {
 // statuses are the failure statuses with their weights.
 var (
 	statuses   = []int{429, 500, 502, 503, 401, 403, 400}
-	statusCum  = cumulative([]float64{50, 14, 8, 10, 8, 5, 5})
+	statusCum  = Cumulative([]float64{50, 14, 8, 10, 8, 5, 5})
 	failBodies = map[int]string{
 		429: `{"error":{"type":"rate_limit_error","message":"You have hit your usage limit. Try again in 3h 12m."}}`,
 		500: `{"error":{"type":"api_error","message":"Internal server error"}}`,
@@ -174,7 +174,7 @@ func New(cfg Config) *Generator {
 	for i := range g.modelW {
 		g.modelW[i] = 1 / math.Pow(float64(i+1), 1.1)
 	}
-	modelCum := cumulative(g.modelW)
+	modelCum := Cumulative(g.modelW)
 	// Two credentials fail a lot (quota, revoked token).
 	g.bad[g.creds[0][3].authIndex] = 0.30
 	g.bad[g.creds[1][1].authIndex] = 0.20
@@ -193,7 +193,7 @@ func New(cfg Config) *Generator {
 		nm := 2 + r.IntN(2)
 		seen := map[int]bool{}
 		for len(key.models) < nm {
-			mi := pickCum(r, modelCum)
+			mi := Pick(r, modelCum)
 			if len(key.models) == 1 && !seen[k%len(g.models)] {
 				mi = k % len(g.models)
 			}
@@ -208,7 +208,7 @@ func New(cfg Config) *Generator {
 			}
 			key.alias = append(key.alias, alias)
 		}
-		key.cum = cumulative([]float64{0.75, 0.18, 0.07}[:nm])
+		key.cum = Cumulative([]float64{0.75, 0.18, 0.07}[:nm])
 		switch r.IntN(10) {
 		case 0:
 			key.tier = "priority"
@@ -249,7 +249,8 @@ func rankOf(m model) int {
 	return math.MaxInt
 }
 
-func cumulative(w []float64) []float64 {
+// Cumulative returns the running sums of weights w, for Pick.
+func Cumulative(w []float64) []float64 {
 	out := make([]float64, len(w))
 	var c float64
 	for i, v := range w {
@@ -259,7 +260,9 @@ func cumulative(w []float64) []float64 {
 	return out
 }
 
-func pickCum(r *rand.Rand, cum []float64) int {
+// Pick draws an index with the weights whose running sums are cum (see
+// Cumulative).
+func Pick(r *rand.Rand, cum []float64) int {
 	return min(sort.SearchFloat64s(cum, r.Float64()*cum[len(cum)-1]), len(cum)-1)
 }
 
@@ -319,8 +322,8 @@ func (g *Generator) NextJSON() ([]byte, error) {
 // request makes the attempts of one client request starting at ts.
 func (g *Generator) request(ts time.Time) []cpasim.Record {
 	r := g.rng
-	key := &g.keys[pickCum(r, g.keyCum)]
-	ki := pickCum(r, key.cum)
+	key := &g.keys[Pick(r, g.keyCum)]
+	ki := Pick(r, key.cum)
 	m := g.models[key.models[ki]]
 	p := providers[m.prov]
 	reqID := fmt.Sprintf("%08x", r.Uint32())
@@ -384,7 +387,7 @@ func (g *Generator) request(ts time.Time) []cpasim.Record {
 		}
 		failed := r.Float64() < pf
 		if failed {
-			status := statuses[pickCum(r, statusCum)]
+			status := statuses[Pick(r, statusCum)]
 			rec.Failed = true
 			rec.Fail = cpasim.Fail{StatusCode: status, Body: failBodies[status]}
 			rec.Tokens = cpasim.Tokens{CacheReadTokensPresent: true}
