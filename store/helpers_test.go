@@ -166,3 +166,45 @@ func boolN(b bool) int {
 	}
 	return 0
 }
+
+// openAtVersion creates a database at path that stops at schema version v,
+// as an older caddy-cpam left it.
+func openAtVersion(t testing.TB, path string, v int) *Store {
+	t.Helper()
+	s, err := OpenOptions(context.Background(), path, Options{schemaLimit: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := userVersion(t, s); got != v {
+		t.Fatalf("the v%d database has user_version %d", v, got)
+	}
+	return s
+}
+
+// reopenUpgraded closes s and opens path again with every migration,
+// checking that it reached SchemaVersion; the test closes it at the end.
+func reopenUpgraded(t testing.TB, s *Store, path string) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	up, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = up.Close() })
+	if got := userVersion(t, up); got != SchemaVersion {
+		t.Fatalf("upgraded user_version %d, want %d", got, SchemaVersion)
+	}
+	return up
+}
+
+// userVersion reads the database's schema version.
+func userVersion(t testing.TB, s *Store) int {
+	t.Helper()
+	var v int
+	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

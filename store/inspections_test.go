@@ -139,14 +139,7 @@ func TestInspectionPruning(t *testing.T) {
 func TestUpgradeFromV3(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v3.db")
-	s, err := OpenOptions(ctx, path, Options{schemaLimit: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v int
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 3 {
-		t.Fatalf("v3 database has user_version %d (%v)", v, err)
-	}
+	s := openAtVersion(t, path, 3)
 	if _, err := s.AddInspection(ctx, sampleInspection("u")); err == nil {
 		t.Fatal("a v3 database stored an inspection")
 	}
@@ -154,17 +147,9 @@ func TestUpgradeFromV3(t *testing.T) {
 	if err := s.PutAPIKeyAlias(ctx, "h1", "ci"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion || v < 4 {
-		t.Fatalf("upgraded user_version %d (%v)", v, err)
+	s = reopenUpgraded(t, s, path)
+	if SchemaVersion < 4 {
+		t.Fatalf("schema version %d has no migration 4", SchemaVersion)
 	}
 	if sum, err := s.Summary(ctx, Filter{}); err != nil || sum.Attempts != 40 {
 		t.Fatalf("events after upgrade: %+v %v", sum, err)

@@ -14,17 +14,10 @@ import (
 func TestUpgradeFromV2(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v2.db")
-	s, err := OpenOptions(ctx, path, Options{schemaLimit: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v int
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 2 {
-		t.Fatalf("v2 database has user_version %d (%v)", v, err)
-	}
+	s := openAtVersion(t, path, 2)
 	// Rows as version 2 wrote them (the current functions write the new
 	// columns, which version 2 does not have).
-	err = s.do(ctx, func(w *writer) error {
+	err := s.do(ctx, func(w *writer) error {
 		if _, err := w.exec(`INSERT INTO model_prices(model, input, output, cache_read, cache_write, tiers, updated)
 			VALUES('gpt-5', 1.25, 10, 0.125, 1.25, '[{"aboveInputTokens":200000,"input":2.5}]', ?), ('plain', 1, 2, 0, 0, NULL, ?)`,
 			t0.UnixMilli(), t0.UnixMilli()); err != nil {
@@ -38,17 +31,9 @@ func TestUpgradeFromV2(t *testing.T) {
 	}
 	evs := newGen(7, t0, time.Hour).events(50)
 	mustCommit(t, s, Batch{Events: evs})
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion || v < 3 {
-		t.Fatalf("upgraded user_version %d (%v)", v, err)
+	s = reopenUpgraded(t, s, path)
+	if SchemaVersion < 3 {
+		t.Fatalf("schema version %d has no migration 3", SchemaVersion)
 	}
 	prices, err := s.ModelPrices(ctx)
 	if err != nil || len(prices) != 2 {

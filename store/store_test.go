@@ -43,14 +43,7 @@ func TestFreshSchema(t *testing.T) {
 func TestUpgradeFromV1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	s, err := OpenOptions(ctx, path, Options{schemaLimit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v int
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 1 {
-		t.Fatalf("v1 database has user_version %d (%v)", v, err)
-	}
+	s := openAtVersion(t, path, 1)
 	evs := newGen(1, t0, 6*time.Hour).events(300)
 	mustCommit(t, s, Batch{Events: evs, Checkpoint: &Checkpoint{Segment: 3, Offset: 99},
 		DeadLetters: []DeadLetter{{Upstream: "u", Received: t0, Payload: []byte("x"), Error: "bad"}}})
@@ -58,18 +51,7 @@ func TestUpgradeFromV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
-		t.Fatalf("upgraded user_version %d (%v)", v, err)
-	}
+	s = reopenUpgraded(t, s, path)
 	after, err := s.Summary(ctx, Filter{})
 	if err != nil {
 		t.Fatal(err)
