@@ -132,10 +132,16 @@ func TestSurvivesDroppedConnections(t *testing.T) {
 	// may miss a few per drop under heavy load; everything else must match.
 	eventually(t, "the queue drained", func() bool { return sim.QueueLen() == 0 })
 	var st cpasim.DeliveryStats
-	eventually(t, "every deliverable record", func() bool {
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		st = sim.DeliveryStats()
-		return int64(sink.len()) >= st.Deliverable()-inFlightAllowance(50)
-	})
+		if int64(sink.len()) >= st.Deliverable()-inFlightAllowance(50) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for every deliverable record: received %d of %d (allowance %d); delivery %+v; status %+v",
+				sink.len(), st.Deliverable(), inFlightAllowance(50), st, c.Status())
+		}
+	}
 	if got := int64(sink.len()); got > st.Produced {
 		t.Errorf("received %d records, more than the %d produced", got, st.Produced)
 	}
