@@ -117,6 +117,7 @@ func (s *Store) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 	}
 	if res.Stored > 0 {
 		s.notifyChanged()
+		s.kickCompactor()
 	}
 	s.accounts.remember(b.Events)
 	return res, nil
@@ -180,6 +181,15 @@ func (w *writer) commit(b *Batch, res *CommitResult) error {
 			return fmt.Errorf("store: inserting dead letter: %w", err)
 		}
 		res.DeadLetters++
+	}
+	if len(rolls) > 0 && w.cubeW != 0 {
+		buckets := make(map[int64]struct{})
+		for k := range rolls {
+			buckets[k.bucket] = struct{}{}
+		}
+		if err := w.markDirty(buckets); err != nil {
+			return err
+		}
 	}
 	rargs := make([]any, w.rollCount)
 	for k, m := range rolls {

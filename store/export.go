@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/cpam-caddy/cpam/usage"
@@ -29,7 +29,7 @@ func (s *Store) ScanEvents(ctx context.Context, f Filter, batch int, fn func([]S
 		batch = DefaultScanBatch
 	}
 	batch = min(batch, maxScanBatch)
-	base, err := s.buildWhere(ctx, f, false, "e.")
+	base, err := s.buildWhere(ctx, f, "e.")
 	if err != nil {
 		return err
 	}
@@ -86,37 +86,23 @@ type BucketTotal struct {
 // [f.From, f.To); the zero times do not bound. Callers group the buckets
 // by day or hour in any zone (zone offsets are multiples of 15 minutes).
 func (s *Store) BucketTotals(ctx context.Context, f Filter) ([]BucketTotal, error) {
-	if f.eventsOnly() {
-		return nil, errors.New("store: minimum latency and text search apply to events only, not to rollup queries")
-	}
-	w, err := s.buildWhere(ctx, f, true, "")
-	if err != nil {
-		return nil, err
-	}
-	q := "SELECT bucket, COALESCE(SUM(attempts),0), COALESCE(SUM(failed*attempts),0), COALESCE(SUM(uncached),0)," +
-		" COALESCE(SUM(cache_read),0), COALESCE(SUM(cache_write),0), COALESCE(SUM(output),0), COALESCE(SUM(reasoning),0)," +
-		" COALESCE(SUM(unclassified),0) FROM rollup_15m" + w.sql() + " GROUP BY bucket ORDER BY bucket"
-	rows, err := s.rdb.QueryContext(ctx, q, w.args...)
+	sums := map[int64]*agg{}
+	err := s.readRollups(ctx, rollupRead{f: f, byBucket: true, fine: true}, func(b, _ int64, a *agg) {
+		if sums[b] == nil {
+			sums[b] = new(agg)
+		}
+		sums[b].add(a)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: bucket totals: %w", err)
 	}
-	defer rows.Close()
-	var out []BucketTotal
-	for rows.Next() {
-		var b int64
-		var t BucketTotal
-		if err := rows.Scan(&b, &t.Attempts, &t.Failed, &t.Tokens.Uncached, &t.Tokens.CacheRead, &t.Tokens.CacheWrite,
-			&t.Tokens.Output, &t.Tokens.Reasoning, &t.Tokens.Unclassified); err != nil {
-			return nil, fmt.Errorf("store: bucket totals: %w", err)
-		}
-		if t.Attempts == 0 {
-			continue
-		}
-		t.Start = time.Unix(b, 0).UTC()
-		out = append(out, t)
+	out := make([]BucketTotal, 0, len(sums))
+	for b, a := range sums {
+		m := a.m
+		out = append(out, BucketTotal{Start: time.Unix(b, 0).UTC(), Attempts: m[mAttempts], Failed: a.failed,
+			Tokens: usage.Tokens{Uncached: m[mUncached], CacheRead: m[mCacheRead], CacheWrite: m[mCacheWrite],
+				Output: m[mOutput], Reasoning: m[mReasoning], Unclassified: m[mUnclassified]}})
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: bucket totals: %w", err)
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
 }

@@ -63,7 +63,7 @@ func (s *Store) EventsAfter(ctx context.Context, f Filter, afterID int64, limit 
 	if limit > 1000 {
 		limit = 1000
 	}
-	w, err := s.buildWhere(ctx, f, false, "e.")
+	w, err := s.buildWhere(ctx, f, "e.")
 	if err != nil {
 		return nil, err
 	}

@@ -202,6 +202,8 @@ CREATE TABLE inspections(
 	results  TEXT    NOT NULL  -- JSON array of InspectionResult
 );
 `,
+	// 5: the cubes, coarse rollups derived from rollup_15m (cube.go).
+	cubeDDL(),
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -165,57 +165,36 @@ func filterDims(f *Filter) []struct {
 	}
 }
 
-// buildWhere translates f. For rollups the time bounds apply to bucket
-// starts (unix seconds), for events to ts (unix milliseconds); prefix
-// qualifies event columns.
-func (s *Store) buildWhere(ctx context.Context, f Filter, rollup bool, prefix string) (*where, error) {
+// buildWhere translates f into conditions on event columns (ts in unix
+// milliseconds); prefix qualifies the columns. Rollup reads are planned
+// by readRollups instead (plan.go).
+func (s *Store) buildWhere(ctx context.Context, f Filter, prefix string) (*where, error) {
 	w := &where{}
-	if rollup && f.eventsOnly() {
-		return nil, errors.New("store: minimum latency and text search apply to events only, not to rollup queries")
+	if !f.From.IsZero() {
+		w.add(prefix+"ts >= ?", f.From.UnixMilli())
 	}
-	if rollup {
-		if !f.From.IsZero() {
-			w.add("bucket >= ?", f.From.Unix())
-		}
-		if !f.To.IsZero() {
-			w.add("bucket < ?", f.To.Unix())
-		}
-	} else {
-		if !f.From.IsZero() {
-			w.add(prefix+"ts >= ?", f.From.UnixMilli())
-		}
-		if !f.To.IsZero() {
-			w.add(prefix+"ts < ?", f.To.UnixMilli())
-		}
+	if !f.To.IsZero() {
+		w.add(prefix+"ts < ?", f.To.UnixMilli())
 	}
-	for _, d := range filterDims(&f) {
-		if len(d.values) == 0 {
+	fids, err := s.resolveFilter(ctx, &f)
+	if err != nil {
+		return nil, err
+	}
+	if fids.none {
+		w.add("0")
+	}
+	for i, col := range fids.cols {
+		if len(fids.ids[i]) == 0 {
 			continue
 		}
-		ids, err := s.lookupIDs(ctx, d.kind, d.values)
-		if err != nil {
-			return nil, err
+		args := make([]any, len(fids.ids[i]))
+		for j, id := range fids.ids[i] {
+			args[j] = id
 		}
-		if len(ids) == 0 {
-			w.add("0")
-			continue
-		}
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		w.add(prefix+d.col+" IN ("+placeholders(len(ids))+")", args...)
+		w.add(prefix+col+" IN ("+placeholders(len(args))+")", args...)
 	}
 	if f.Failed != nil {
-		v := 0
-		if *f.Failed {
-			v = 1
-		}
-		if rollup {
-			w.add("failed = ?", v)
-		} else {
-			w.add("("+prefix+"flags & 1) = ?", v)
-		}
+		w.add("("+prefix+"flags & 1) = ?", boolInt(*f.Failed))
 	}
 	if f.MinLatencyMS > 0 {
 		w.add(prefix+"latency_ms >= ?", f.MinLatencyMS)
@@ -267,15 +246,11 @@ func isHex(s string) bool {
 
 // Summary aggregates the attempts matching f from the rollups.
 func (s *Store) Summary(ctx context.Context, f Filter) (Summary, error) {
-	w, err := s.buildWhere(ctx, f, true, "")
-	if err != nil {
-		return Summary{}, err
-	}
-	var a agg
-	if err := s.rdb.QueryRowContext(ctx, "SELECT "+aggSelect+" FROM rollup_15m"+w.sql(), w.args...).Scan(a.dests()...); err != nil {
+	var sum agg
+	if err := s.readRollups(ctx, rollupRead{f: f}, func(_, _ int64, a *agg) { sum.add(a) }); err != nil {
 		return Summary{}, fmt.Errorf("store: summary: %w", err)
 	}
-	return a.summary(), nil
+	return sum.summary(), nil
 }
 
 // SummaryWithPrevious returns the summary of f and of the period of the
@@ -326,29 +301,22 @@ func (s *Store) TimeSeries(ctx context.Context, f Filter, step time.Duration, lo
 	end := nextStep(starts[len(starts)-1], step)
 	qf := f
 	qf.From, qf.To = starts[0], end
-	w, err := s.buildWhere(ctx, qf, true, "")
-	if err != nil {
-		return nil, err
+	// Step starts are whole quarter hours (every zone offset in use is a
+	// multiple of 15 minutes); no coarse rollup row may straddle one.
+	cuts := make([]int64, 0, len(starts)+1)
+	for _, t := range starts {
+		cuts = append(cuts, ceilBucket(t))
 	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT bucket,"+aggSelect+" FROM rollup_15m"+w.sql()+" GROUP BY bucket", w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: time series: %w", err)
-	}
-	defer rows.Close()
+	cuts = append(cuts, ceilBucket(end))
 	sums := make([]agg, len(starts))
-	for rows.Next() {
-		var b int64
-		var a agg
-		if err := rows.Scan(append([]any{&b}, a.dests()...)...); err != nil {
-			return nil, fmt.Errorf("store: time series: %w", err)
-		}
+	err := s.readRollups(ctx, rollupRead{f: qf, cuts: cuts, byBucket: true}, func(b, _ int64, a *agg) {
 		t := time.Unix(b, 0)
 		i := sort.Search(len(starts), func(i int) bool { return starts[i].After(t) }) - 1
 		if i >= 0 {
-			sums[i].add(&a)
+			sums[i].add(a)
 		}
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: time series: %w", err)
 	}
 	pts := make([]Point, len(starts))
@@ -419,31 +387,25 @@ func (s *Store) Breakdown(ctx context.Context, f Filter, dim string, topN int, b
 	if _, ok := dimKinds[dim]; !ok {
 		return nil, fmt.Errorf("store: unknown breakdown dimension %q", dim)
 	}
-	w, err := s.buildWhere(ctx, f, true, "")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+dim+","+aggSelect+" FROM rollup_15m"+w.sql()+" GROUP BY "+dim, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: breakdown by %s: %w", dim, err)
-	}
 	type grp struct {
 		id int64
 		a  agg
 	}
-	var gs []grp
-	for rows.Next() {
-		var g grp
-		if err := rows.Scan(append([]any{&g.id}, g.a.dests()...)...); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: breakdown by %s: %w", dim, err)
+	byID := map[int64]*grp{}
+	err := s.readRollups(ctx, rollupRead{f: f, group: dim}, func(_, id int64, a *agg) {
+		g := byID[id]
+		if g == nil {
+			g = &grp{id: id}
+			byID[id] = g
 		}
-		gs = append(gs, g)
-	}
-	err = rows.Err()
-	rows.Close()
+		g.a.add(a)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: breakdown by %s: %w", dim, err)
+	}
+	gs := make([]grp, 0, len(byID))
+	for _, g := range byID {
+		gs = append(gs, *g)
 	}
 	names, err := s.dimNames(ctx, dim, func(yield func(int64)) {
 		for _, g := range gs {
@@ -505,25 +467,14 @@ func (s *Store) Distinct(ctx context.Context, dim string, f Filter) ([]string, e
 	if _, ok := dimKinds[dim]; !ok {
 		return nil, fmt.Errorf("store: unknown dimension %q", dim)
 	}
-	w, err := s.buildWhere(ctx, f, true, "")
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT DISTINCT "+dim+" FROM rollup_15m"+w.sql(), w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: distinct %s: %w", dim, err)
-	}
+	seen := map[int64]bool{}
 	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: distinct %s: %w", dim, err)
+	err := s.readRollups(ctx, rollupRead{f: f, group: dim}, func(_, id int64, _ *agg) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
-	}
-	err = rows.Err()
-	rows.Close()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: distinct %s: %w", dim, err)
 	}
@@ -578,7 +529,7 @@ func (s *Store) Events(ctx context.Context, f Filter, p Page) ([]StoredEvent, Cu
 	if limit > 1000 {
 		limit = 1000
 	}
-	w, err := s.buildWhere(ctx, f, false, "e.")
+	w, err := s.buildWhere(ctx, f, "e.")
 	if err != nil {
 		return nil, "", err
 	}
@@ -734,7 +685,7 @@ func (s *Store) decodeEvents(ctx context.Context, evs []StoredEvent, refs []even
 // in [from, to), exactly (from the events, not the 15-minute rollups), so
 // windows of any alignment can be compared with CPA's own counters.
 func (s *Store) CountEvents(ctx context.Context, upstream string, from, to time.Time) (int64, error) {
-	w, err := s.buildWhere(ctx, Filter{From: from, To: to, Upstreams: []string{upstream}}, false, "")
+	w, err := s.buildWhere(ctx, Filter{From: from, To: to, Upstreams: []string{upstream}}, "")
 	if err != nil {
 		return 0, err
 	}

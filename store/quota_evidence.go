@@ -109,7 +109,7 @@ func (s *Store) QuotaEvidence(ctx context.Context, f Filter) ([]StoredEvent, err
 // newest quota-header event per auth_index (SQLite answers the bare e.id
 // column from the row that holds max(e.ts)).
 func (s *Store) quotaEvidenceQuery(ctx context.Context, f Filter) (string, []any, error) {
-	w, err := s.buildWhere(ctx, f, false, "e.")
+	w, err := s.buildWhere(ctx, f, "e.")
 	if err != nil {
 		return "", nil, err
 	}

@@ -256,6 +256,11 @@ func (rp *repricer) bucket(w *writer, b int64, res *RecomputeResult) error {
 	if err != nil {
 		return fmt.Errorf("store: recomputing costs: reading rollups: %w", err)
 	}
+	if len(upds) > 0 {
+		if err := w.markDirty(map[int64]struct{}{b: {}}); err != nil {
+			return err
+		}
+	}
 	for _, u := range upds {
 		d := u.k.dims
 		if _, err := w.exec(`UPDATE rollup_15m SET cost = ?, unpriced = ? WHERE bucket = ? AND upstream = ? AND model = ?

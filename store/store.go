@@ -56,6 +56,9 @@ type Options struct {
 	// MaxGroup is how many queued write requests the writer merges into one
 	// transaction at most; 32 when zero.
 	MaxGroup int
+	// NoBackgroundCompaction leaves building the cubes to explicit Compact
+	// calls (tools that load a database and compact it once).
+	NoBackgroundCompaction bool
 
 	// schemaLimit, when > 0, stops migrations at that version (tests build
 	// old databases with it).
@@ -84,6 +87,12 @@ type Store struct {
 
 	changes  changeSignal // wakes live feeds when events are stored (live.go)
 	accounts accountCache // newest attribution per auth_index (accounts.go)
+	cubes    compactor    // background compaction of the cubes (cube.go)
+	reads    readStmts    // prepared rollup reads (plan.go)
+
+	// noCubes, when set (tests only), answers every rollup read from
+	// rollup_15m.
+	noCubes bool
 }
 
 // request is one unit of work for the writer goroutine.
@@ -200,6 +209,11 @@ func OpenOptions(ctx context.Context, path string, opt Options) (*Store, error) 
 		return fail(err)
 	}
 	go w.run()
+	if opt.schemaLimit > 0 && opt.schemaLimit < cubeSchemaVersion {
+		s.noCubes = true // an old schema, made by a test: no cube tables
+	} else if !opt.NoBackgroundCompaction {
+		s.startCompactor()
+	}
 	return s, nil
 }
 
@@ -220,8 +234,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // calls return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopCompactor()
 		close(s.stop)
 		<-s.done
+		s.reads.close()
 		var errs []error
 		if err := s.rdb.Close(); err != nil {
 			errs = append(errs, err)

@@ -35,6 +35,11 @@ type writer struct {
 	insDead   *sql.Stmt
 	putMeta   *sql.Stmt
 	rollCount int
+	// cubeW is the compaction watermark (cube.go): rollup changes in hours
+	// before it are listed in cube_dirty. Never below the stored value.
+	cubeW int64
+	// cube holds the compaction statements, prepared on first use.
+	cube *cubeStmts
 	// accounts caches the JSON of recent accounts (see accountValue).
 	accounts map[usage.Account]string
 }
@@ -85,6 +90,11 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 	if err := w.dict.load(ctx, conn); err != nil {
 		return nil, err
 	}
+	wm, err := loadCubeWatermark(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	w.cubeW = wm
 	prep := func(dst **sql.Stmt, q string) error {
 		st, err := conn.PrepareContext(ctx, q)
 		if err != nil {
@@ -138,7 +148,11 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 
 // closeStmts closes the prepared statements.
 func (w *writer) closeStmts() {
-	for _, st := range []*sql.Stmt{w.insEvent, w.insExtra, w.insDict, w.upRollup, w.upRollup1, w.insDead, w.putMeta} {
+	stmts := []*sql.Stmt{w.insEvent, w.insExtra, w.insDict, w.upRollup, w.upRollup1, w.insDead, w.putMeta}
+	if w.cube != nil {
+		stmts = append(stmts, w.cube.all()...)
+	}
+	for _, st := range stmts {
 		if st != nil {
 			_ = st.Close()
 		}

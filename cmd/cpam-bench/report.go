@@ -82,6 +82,7 @@ type report struct {
 
 	recordBytes float64
 	ingest, raw stats
+	catchUp     stats // seconds of cube compaction after the last commit
 	size        *sizeResult
 	http        []httpRow
 	memory      []memRow
@@ -205,7 +206,11 @@ func (r *report) markdown() string {
 	w("## 1. Ingest (production path)\n\n")
 	w("Spool append → spool read → normaliser (parse, key hashing, redaction, cost) → store writer (batched transactions, dictionary, rollups), into a fresh database; events/s = events / wall time from the first append until the last event is committed. The same code the collector runs after receiving a record (`collector.Spool`, `collector.Ingester`, `usage.Normalizer`, `store.Store`).\n\n")
 	if r.ingest.ok() {
-		w("| Measure | Median | Spread | Runs |\n|---|---:|---:|---:|\n| ingest, events/s | %s |\n\n", r.ingest.rateCells())
+		w("| Measure | Median | Spread | Runs |\n|---|---:|---:|---:|\n| ingest, events/s | %s |\n", r.ingest.rateCells())
+		if r.catchUp.ok() {
+			w("| cube compaction still running after the last commit, s | %.1f | %.1f – %.1f | %d |\n", r.catchUp.median(), r.catchUp.min(), r.catchUp.max(), len(r.catchUp.v))
+		}
+		w("\nThe store compacts the analytics cubes (hourly and daily rollups per dimension, see `store/cube.go`) in the background while ingesting; the second row is how long it still needed after the last event was committed. Queries are exact at any time; until compaction catches up they read the 15-minute rollups for the hours not compacted yet.\n\n")
 	} else {
 		w("Not measured.\n\n")
 	}

@@ -1,0 +1,569 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// This file keeps the cubes: coarse rollups derived from rollup_15m.
+//
+// rollup_15m is the source of truth of every analytics query, keyed by nine
+// dimensions, so that any filter can be answered. Its rows barely
+// aggregate real traffic (about one row per two events), which makes a
+// 30-day query read millions of rows. The cubes keep, per granularity
+// (cube_15m, cube_1h, cube_1d), one small table per single dimension: rows
+// keyed by (dim, bucket, upstream, value, failed), where dim says which
+// rollup dimension value holds (cubeDims; 0 is the total, value 0). A query
+// that filters or groups by at most one dimension besides upstream and
+// failed reads them; the others read rollup_15m as before.
+//
+// The cubes are derived, never written by ingest. Compaction rebuilds
+// them from rollup_15m, a few quarter hours per write transaction, and
+// advances a watermark (meta cube_watermark, unix seconds, a multiple of
+// 900): every quarter hour before it is compacted, except those listed in
+// cube_dirty. An hour's cube_1h rows (a day's cube_1d rows) are valid when
+// all its quarter hours are. A commit or a cost recompute that changes
+// rollup_15m before the watermark lists the quarter hour in cube_dirty in
+// the same transaction, and queries stop using the cubes for it until
+// compaction has rebuilt it. So a query, which reads the watermark, the
+// changed quarter hours and the tables in one read transaction, is exact
+// at every moment: compaction only decides how fast it is.
+
+// cubeDims are the rollup dimensions the cubes hold, by dim code; code 0
+// (the empty name) is the total over all of them.
+var cubeDims = []string{"", "model", "alias", "provider", "auth_index", "api_key", "endpoint", "service_tier"}
+
+// cubeCode returns the dim code of a rollup dimension, or false when the
+// cubes do not hold it.
+func cubeCode(dim string) (int, bool) {
+	for i, d := range cubeDims {
+		if d == dim && dim != "" {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// cubeTables are the cube tables by granularity, finest first.
+var cubeTables = []struct {
+	name string
+	secs int64
+}{{"cube_15m", 900}, {"cube_1h", 3600}, {"cube_1d", 86400}}
+
+// cubeSchemaVersion is the schema version that adds the cubes.
+const cubeSchemaVersion = 5
+
+// metaCubeWatermark is the meta key of the compaction watermark.
+const metaCubeWatermark = "cube_watermark"
+
+// cubeDDL creates the cube tables and cube_dirty (migration 5).
+func cubeDDL() string {
+	var b strings.Builder
+	for _, t := range cubeTables {
+		fmt.Fprintf(&b, `CREATE TABLE %s(
+	dim          INTEGER NOT NULL, -- cubeDims code
+	bucket       INTEGER NOT NULL, -- unix seconds, a multiple of the granularity
+	upstream     INTEGER NOT NULL,
+	value        INTEGER NOT NULL, -- dict id (0 for the total)
+	failed       INTEGER NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	uncached     INTEGER NOT NULL DEFAULT 0,
+	cache_read   INTEGER NOT NULL DEFAULT 0,
+	cache_write  INTEGER NOT NULL DEFAULT 0,
+	output       INTEGER NOT NULL DEFAULT 0,
+	reasoning    INTEGER NOT NULL DEFAULT 0,
+	unclassified INTEGER NOT NULL DEFAULT 0,
+	cost         INTEGER NOT NULL DEFAULT 0,
+	unpriced     INTEGER NOT NULL DEFAULT 0,
+	latency_sum  INTEGER NOT NULL DEFAULT 0,
+	ttft_sum     INTEGER NOT NULL DEFAULT 0,
+	ttft_n       INTEGER NOT NULL DEFAULT 0,
+	%s
+	PRIMARY KEY(dim, bucket, upstream, value, failed)
+) WITHOUT ROWID;
+`, t.name, histColumnsDDL())
+	}
+	b.WriteString(`
+-- Quarter hours (unix seconds) before the watermark whose rollup_15m rows
+-- changed after they were compacted.
+CREATE TABLE cube_dirty(bucket INTEGER PRIMARY KEY) WITHOUT ROWID;
+`)
+	return b.String()
+}
+
+// cubeSums is the select list summing every measure column.
+var cubeSums = func() string {
+	parts := make([]string, len(rollupMeasures))
+	for i, m := range rollupMeasures {
+		parts[i] = "SUM(" + m + ")"
+	}
+	return strings.Join(parts, ",")
+}()
+
+// cubeInsertCols is the column list of a cube insert.
+var cubeInsertCols = "dim,bucket,upstream,value,failed," + strings.Join(rollupMeasures, ",")
+
+// allCubeCodes is "0,1,...", every dim code.
+var allCubeCodes = func() string {
+	codes := make([]string, len(cubeDims))
+	for i := range cubeDims {
+		codes[i] = strconv.Itoa(i)
+	}
+	return strings.Join(codes, ",")
+}()
+
+// hourOf returns the UTC hour (unix seconds) a bucket lies in.
+func hourOf(bucket int64) int64 { return floorTo(bucket, 3600) }
+
+// floorTo rounds t down to a multiple of unit (t may be negative).
+func floorTo(t, unit int64) int64 {
+	r := t % unit
+	if r < 0 {
+		r += unit
+	}
+	return t - r
+}
+
+// markDirty lists the buckets that lie before the watermark in
+// cube_dirty, in the writer's transaction.
+func (w *writer) markDirty(buckets map[int64]struct{}) error {
+	for b := range buckets {
+		if b >= w.cubeW {
+			continue
+		}
+		if _, err := w.exec("INSERT OR IGNORE INTO cube_dirty(bucket) VALUES(?)", b); err != nil {
+			return fmt.Errorf("store: listing a changed quarter hour for compaction: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadCubeWatermark reads the watermark on the writer's connection.
+func loadCubeWatermark(ctx context.Context, conn *sql.Conn) (int64, error) {
+	var v sql.NullString
+	err := conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaCubeWatermark).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !v.Valid) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: reading the compaction watermark: %w", err)
+	}
+	n, err := strconv.ParseInt(v.String, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("store: compaction watermark %q is not a number", v.String)
+	}
+	return n, nil
+}
+
+// CompactionStatus says how far the cubes have been built.
+type CompactionStatus struct {
+	// Watermark is the end of the compacted quarter hours (zero before the
+	// first compaction).
+	Watermark time.Time
+	// Pending counts the quarter hours waiting for compaction: changed
+	// ones before the watermark and complete ones after it.
+	Pending int64
+	// LastError is the last background compaction error, "" when the last
+	// run succeeded.
+	LastError string
+}
+
+// compactor runs compaction in the background (see startCompactor).
+type compactor struct {
+	mu      sync.Mutex // serialises Compact
+	kick    chan struct{}
+	stop    chan struct{}
+	cancel  context.CancelFunc // ends a running Compact at stop
+	done    chan struct{}
+	lastErr atomic.Pointer[string]
+}
+
+// compactBatch is how many quarter hours one write transaction compacts
+// at most, so that ingest never waits long for the writer.
+const compactBatch = 8
+
+// Compact brings the cubes up to date: it rebuilds the changed quarter
+// hours, compacts every complete quarter hour up to the newest one in
+// rollup_15m (which is still filling), and rebuilds the hours and days
+// whose quarters are all compacted. Every few quarter hours are one write
+// transaction. It returns how many quarter hours it compacted. The store
+// also compacts in the background after commits; Compact is for tests and
+// tools that need the cubes now.
+func (s *Store) Compact(ctx context.Context) (int, error) {
+	s.cubes.mu.Lock()
+	defer s.cubes.mu.Unlock()
+	total := 0
+	for {
+		n, more, err := s.compactStep(ctx)
+		total += n
+		if err != nil || !more {
+			return total, err
+		}
+	}
+}
+
+// compactStep compacts up to compactBatch quarter hours in one write
+// transaction and reports whether more remain.
+func (s *Store) compactStep(ctx context.Context) (n int, more bool, err error) {
+	err = s.do(ctx, func(w *writer) error {
+		n, more = 0, false
+		if err := w.prepareCube(); err != nil {
+			return err
+		}
+		var quarters []int64
+		rows, err := w.cube.dirty.QueryContext(w.ctx, compactBatch+1)
+		if err != nil {
+			return fmt.Errorf("store: compacting: reading changed quarter hours: %w", err)
+		}
+		for rows.Next() {
+			var b int64
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: compacting: reading changed quarter hours: %w", err)
+			}
+			quarters = append(quarters, b)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("store: compacting: reading changed quarter hours: %w", err)
+		}
+		if len(quarters) > compactBatch {
+			quarters, more = quarters[:compactBatch], true
+		}
+		for _, b := range quarters {
+			if _, err := w.cube.undirty.ExecContext(w.ctx, b); err != nil {
+				return fmt.Errorf("store: compacting: %w", err)
+			}
+			if err := w.compactQuarters(b, b+900); err != nil {
+				return err
+			}
+		}
+
+		// Advance the watermark over complete quarter hours.
+		var lo, hi sql.NullInt64
+		if err := w.conn.QueryRowContext(w.ctx, "SELECT min(bucket), max(bucket) FROM rollup_15m").Scan(&lo, &hi); err != nil {
+			return fmt.Errorf("store: compacting: reading the rollup range: %w", err)
+		}
+		wm := w.cubeW
+		if hi.Valid {
+			if wm == 0 {
+				wm = lo.Int64
+			}
+			// The newest quarter hour is still filling.
+			if end := min(hi.Int64, wm+int64(compactBatch-len(quarters))*900); end > wm {
+				if err := w.compactQuarters(wm, end); err != nil {
+					return err
+				}
+				for b := wm; b < end; b += 900 {
+					quarters = append(quarters, b)
+				}
+				wm = end
+			}
+			more = more || wm < hi.Int64
+		}
+		if wm != w.cubeW {
+			if _, err := w.putMeta.ExecContext(w.ctx, metaCubeWatermark, strconv.FormatInt(wm, 10)); err != nil {
+				return fmt.Errorf("store: compacting: saving the watermark: %w", err)
+			}
+		}
+		hours, days := map[int64]struct{}{}, map[int64]struct{}{}
+		for _, b := range quarters {
+			hours[hourOf(b)] = struct{}{}
+			days[floorTo(b, 86400)] = struct{}{}
+		}
+		for h := range hours {
+			if err := w.rollUpCube(w.cube.delHour, w.cube.insHour, h, 3600, wm); err != nil {
+				return err
+			}
+		}
+		for d := range days {
+			if err := w.rollUpCube(w.cube.delDay, w.cube.insDay, d, 86400, wm); err != nil {
+				return err
+			}
+		}
+		// Raise the writer's watermark last: a value above the stored one
+		// only lists more quarter hours as changed, never fewer.
+		w.cubeW = max(w.cubeW, wm)
+		n = len(quarters)
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return n, more, nil
+}
+
+// cubeStmts are the writer's prepared compaction statements.
+type cubeStmts struct {
+	dirty, undirty, countDirty *sql.Stmt
+	readRollups                *sql.Stmt
+	delQuarters, insQuarter    *sql.Stmt
+	delHour, insHour           *sql.Stmt
+	delDay, insDay             *sql.Stmt
+}
+
+// all lists the statements, for closing.
+func (c *cubeStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{c.dirty, c.undirty, c.countDirty, c.readRollups, c.delQuarters, c.insQuarter, c.delHour, c.insHour, c.delDay, c.insDay}
+}
+
+// prepareCube prepares the compaction statements on first use.
+func (w *writer) prepareCube() error {
+	if w.cube != nil {
+		return nil
+	}
+	c := &cubeStmts{}
+	rollUp := func(from, to string) string {
+		return "INSERT INTO " + to + "(" + cubeInsertCols + ") SELECT dim, ?1, upstream, value, failed, " + cubeSums +
+			" FROM " + from + " WHERE dim IN (" + allCubeCodes + ") AND bucket >= ?1 AND bucket < ?2 GROUP BY dim, upstream, value, failed"
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&c.dirty, "SELECT bucket FROM cube_dirty ORDER BY bucket LIMIT ?"},
+		{&c.undirty, "DELETE FROM cube_dirty WHERE bucket = ?"},
+		{&c.countDirty, "SELECT count(*) FROM cube_dirty WHERE bucket >= ? AND bucket < ?"},
+		{&c.readRollups, "SELECT bucket," + strings.Join(rollupDims, ",") + "," + strings.Join(rollupMeasures, ",") +
+			" FROM rollup_15m WHERE bucket >= ? AND bucket < ?"},
+		{&c.delQuarters, "DELETE FROM cube_15m WHERE dim IN (" + allCubeCodes + ") AND bucket >= ? AND bucket < ?"},
+		{&c.insQuarter, "INSERT INTO cube_15m(" + cubeInsertCols + ") VALUES(" + placeholders(5+len(rollupMeasures)) + ")"},
+		{&c.delHour, "DELETE FROM cube_1h WHERE dim IN (" + allCubeCodes + ") AND bucket = ?"},
+		{&c.insHour, rollUp("cube_15m", "cube_1h")},
+		{&c.delDay, "DELETE FROM cube_1d WHERE dim IN (" + allCubeCodes + ") AND bucket = ?"},
+		{&c.insDay, rollUp("cube_1h", "cube_1d")},
+	} {
+		st, err := w.conn.PrepareContext(w.ctx, p.q)
+		if err != nil {
+			for _, st := range c.all() {
+				if st != nil {
+					_ = st.Close()
+				}
+			}
+			return fmt.Errorf("store: preparing compaction: %w", err)
+		}
+		*p.dst = st
+	}
+	w.cube = c
+	return nil
+}
+
+// cubeKey is the key of a cube row.
+type cubeKey struct {
+	dim, bucket, upstream, value, failed int64
+}
+
+// cubeDimIndex maps each cubeDims code to its index in rollupDims (-1 for
+// the total).
+var cubeDimIndex = func() []int {
+	idx := make([]int, len(cubeDims))
+	for i, d := range cubeDims {
+		idx[i] = -1
+		for j, r := range rollupDims {
+			if r == d {
+				idx[i] = j
+			}
+		}
+	}
+	return idx
+}()
+
+// Indexes of upstream and failed in rollupDims.
+const (
+	rdUpstream = 0
+	rdFailed   = 7
+)
+
+// compactQuarters rebuilds the cube_15m rows of the quarter hours in
+// [lo, hi) from rollup_15m. The rows are summed in Go: one pass over the
+// rollup rows for every dimension at once, where SQL would need one
+// GROUP BY per dimension.
+func (w *writer) compactQuarters(lo, hi int64) error {
+	if _, err := w.cube.delQuarters.ExecContext(w.ctx, lo, hi); err != nil {
+		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+	}
+	rows, err := w.cube.readRollups.QueryContext(w.ctx, lo, hi)
+	if err != nil {
+		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+	}
+	acc := map[cubeKey]*[nMeasAll]int64{}
+	var bucket int64
+	var dims [9]int64
+	var m [nMeasAll]int64
+	dest := []any{&bucket}
+	for i := range dims {
+		dest = append(dest, &dims[i])
+	}
+	for i := range m {
+		dest = append(dest, &m[i])
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+		}
+		for code, di := range cubeDimIndex {
+			k := cubeKey{dim: int64(code), bucket: bucket, upstream: dims[rdUpstream], failed: dims[rdFailed]}
+			if di >= 0 {
+				k.value = dims[di]
+			}
+			sum := acc[k]
+			if sum == nil {
+				sum = new([nMeasAll]int64)
+				acc[k] = sum
+			}
+			for i, v := range m {
+				sum[i] += v
+			}
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+	}
+	args := make([]any, 5+nMeasAll)
+	for k, sum := range acc {
+		args[0], args[1], args[2], args[3], args[4] = k.dim, k.bucket, k.upstream, k.value, k.failed
+		for i, v := range sum {
+			args[5+i] = v
+		}
+		if _, err := w.cube.insQuarter.ExecContext(w.ctx, args...); err != nil {
+			return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+		}
+	}
+	return nil
+}
+
+// rollUpCube rebuilds the coarse cube row set starting at start (an hour
+// or a day, size secs) from the next finer cube, when every quarter hour
+// in it lies before the watermark wm and none is waiting in cube_dirty;
+// otherwise queries do not read those rows, and they are rebuilt later.
+func (w *writer) rollUpCube(del, ins *sql.Stmt, start, secs, wm int64) error {
+	if start+secs > wm {
+		return nil
+	}
+	var dirty int
+	if err := w.cube.countDirty.QueryRowContext(w.ctx, start, start+secs).Scan(&dirty); err != nil {
+		return fmt.Errorf("store: compacting %d: %w", start, err)
+	}
+	if dirty > 0 {
+		return nil
+	}
+	if _, err := del.ExecContext(w.ctx, start); err != nil {
+		return fmt.Errorf("store: compacting %d: %w", start, err)
+	}
+	if _, err := ins.ExecContext(w.ctx, start, start+secs); err != nil {
+		return fmt.Errorf("store: compacting %d: %w", start, err)
+	}
+	return nil
+}
+
+// CompactionStatus reports the compaction watermark, the quarter hours
+// waiting and the last background error.
+func (s *Store) CompactionStatus(ctx context.Context) (CompactionStatus, error) {
+	var st CompactionStatus
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return st, fmt.Errorf("store: reading compaction status: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	cov, err := readCoverage(ctx, tx, 0, 0)
+	if err != nil {
+		return st, err
+	}
+	var dirty int64
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM cube_dirty), (SELECT min(bucket) FROM rollup_15m), (SELECT max(bucket) FROM rollup_15m)").Scan(&dirty, &lo, &hi); err != nil {
+		return st, fmt.Errorf("store: reading compaction status: %w", err)
+	}
+	st.Pending = dirty
+	if cov.watermark != 0 {
+		st.Watermark = time.Unix(cov.watermark, 0).UTC()
+	}
+	if hi.Valid {
+		from := cov.watermark
+		if from == 0 {
+			from = lo.Int64
+		}
+		if hi.Int64 > from {
+			st.Pending += (hi.Int64 - from) / 900
+		}
+	}
+	if e := s.cubes.lastErr.Load(); e != nil {
+		st.LastError = *e
+	}
+	return st, nil
+}
+
+// compactInterval is the shortest time between two background compaction
+// runs: commits arrive many times a second, compaction is needed once an
+// hour (or after late data).
+const compactInterval = 2 * time.Second
+
+// startCompactor starts the background compaction goroutine; stopCompactor
+// ends it.
+func (s *Store) startCompactor() {
+	c := &s.cubes
+	c.kick = make(chan struct{}, 1)
+	c.stop = make(chan struct{})
+	c.done = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	go func() {
+		defer close(c.done)
+		tick := time.NewTicker(time.Minute)
+		defer tick.Stop()
+		for {
+			if _, err := s.Compact(ctx); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				msg := err.Error()
+				c.lastErr.Store(&msg)
+			} else {
+				c.lastErr.Store(nil)
+			}
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(compactInterval):
+			}
+			select {
+			case <-c.stop:
+				return
+			case <-c.kick:
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// kickCompactor asks the background compaction to run soon.
+func (s *Store) kickCompactor() {
+	if s.cubes.kick == nil {
+		return
+	}
+	select {
+	case s.cubes.kick <- struct{}{}:
+	default:
+	}
+}
+
+// stopCompactor stops the background compaction and waits for it.
+func (s *Store) stopCompactor() {
+	if s.cubes.stop == nil {
+		return
+	}
+	close(s.cubes.stop)
+	s.cubes.cancel()
+	<-s.cubes.done
+}
