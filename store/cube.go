@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -85,10 +86,11 @@ func cubeDDL() string {
 	latency_sum  INTEGER NOT NULL DEFAULT 0,
 	ttft_sum     INTEGER NOT NULL DEFAULT 0,
 	ttft_n       INTEGER NOT NULL DEFAULT 0,
-	%s
+	lat          BLOB    NOT NULL DEFAULT x'', -- latency histogram, see appendHist
+	ttft         BLOB    NOT NULL DEFAULT x'', -- TTFT histogram
 	PRIMARY KEY(dim, bucket, upstream, value, failed)
 ) WITHOUT ROWID;
-`, t.name, histColumnsDDL())
+`, t.name)
 	}
 	b.WriteString(`
 -- Quarter hours (unix seconds) before the watermark whose rollup_15m rows
@@ -98,17 +100,49 @@ CREATE TABLE cube_dirty(bucket INTEGER PRIMARY KEY) WITHOUT ROWID;
 	return b.String()
 }
 
-// cubeSums is the select list summing every measure column.
-var cubeSums = func() string {
-	parts := make([]string, len(rollupMeasures))
-	for i, m := range rollupMeasures {
-		parts[i] = "SUM(" + m + ")"
-	}
-	return strings.Join(parts, ",")
-}()
+// cubeScalars are the measure columns of a cube row before its two
+// histograms: rollupMeasures up to the first bin.
+var cubeScalars = rollupMeasures[:mLat0]
+
+// cubeMeasureCols is the measure column list of a cube row.
+var cubeMeasureCols = strings.Join(cubeScalars, ",") + ",lat,ttft"
 
 // cubeInsertCols is the column list of a cube insert.
-var cubeInsertCols = "dim,bucket,upstream,value,failed," + strings.Join(rollupMeasures, ",")
+var cubeInsertCols = "dim,bucket,upstream,value,failed," + cubeMeasureCols
+
+// The histograms of a cube row are BLOBs rather than rollup_15m's 48
+// columns: a reader fetches two values instead of 48 (database/sql costs
+// about 150 ns a column, which made 30-day time series slow) and the rows
+// are smaller. A histogram is encoded as (bin, count) pairs of uvarints,
+// for the bins whose count is not zero, in bin order.
+
+// appendHist appends the encoding of bins to dst.
+func appendHist(dst []byte, bins []int64) []byte {
+	for i, n := range bins {
+		if n != 0 {
+			dst = binary.AppendUvarint(dst, uint64(i))
+			dst = binary.AppendUvarint(dst, uint64(n))
+		}
+	}
+	return dst
+}
+
+// addHist adds an encoded histogram to bins.
+func addHist(bins []int64, enc []byte) error {
+	for len(enc) > 0 {
+		i, n1 := binary.Uvarint(enc)
+		if n1 <= 0 {
+			return errors.New("store: corrupt cube histogram")
+		}
+		c, n2 := binary.Uvarint(enc[n1:])
+		if n2 <= 0 || i >= uint64(len(bins)) {
+			return errors.New("store: corrupt cube histogram")
+		}
+		bins[i] += int64(c)
+		enc = enc[n1+n2:]
+	}
+	return nil
+}
 
 // allCubeCodes is "0,1,...", every dim code.
 var allCubeCodes = func() string {
@@ -280,12 +314,12 @@ func (s *Store) compactStep(ctx context.Context) (n int, more bool, err error) {
 			days[floorTo(b, 86400)] = struct{}{}
 		}
 		for h := range hours {
-			if err := w.rollUpCube(w.cube.delHour, w.cube.insHour, h, 3600, wm); err != nil {
+			if err := w.rollUpCube(w.cube.readQuarters, w.cube.delHour, w.cube.insHour, h, 3600, wm); err != nil {
 				return err
 			}
 		}
 		for d := range days {
-			if err := w.rollUpCube(w.cube.delDay, w.cube.insDay, d, 86400, wm); err != nil {
+			if err := w.rollUpCube(w.cube.readHours, w.cube.delDay, w.cube.insDay, d, 86400, wm); err != nil {
 				return err
 			}
 		}
@@ -303,16 +337,17 @@ func (s *Store) compactStep(ctx context.Context) (n int, more bool, err error) {
 
 // cubeStmts are the writer's prepared compaction statements.
 type cubeStmts struct {
-	dirty, undirty, countDirty *sql.Stmt
-	readRollups                *sql.Stmt
-	delQuarters, insQuarter    *sql.Stmt
-	delHour, insHour           *sql.Stmt
-	delDay, insDay             *sql.Stmt
+	dirty, undirty, countDirty            *sql.Stmt
+	readRollups                           *sql.Stmt
+	delQuarters, insQuarter, readQuarters *sql.Stmt
+	delHour, insHour, readHours           *sql.Stmt
+	delDay, insDay                        *sql.Stmt
 }
 
 // all lists the statements, for closing.
 func (c *cubeStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{c.dirty, c.undirty, c.countDirty, c.readRollups, c.delQuarters, c.insQuarter, c.delHour, c.insHour, c.delDay, c.insDay}
+	return []*sql.Stmt{c.dirty, c.undirty, c.countDirty, c.readRollups, c.delQuarters, c.insQuarter, c.readQuarters,
+		c.delHour, c.insHour, c.readHours, c.delDay, c.insDay}
 }
 
 // prepareCube prepares the compaction statements on first use.
@@ -321,9 +356,12 @@ func (w *writer) prepareCube() error {
 		return nil
 	}
 	c := &cubeStmts{}
-	rollUp := func(from, to string) string {
-		return "INSERT INTO " + to + "(" + cubeInsertCols + ") SELECT dim, ?1, upstream, value, failed, " + cubeSums +
-			" FROM " + from + " WHERE dim IN (" + allCubeCodes + ") AND bucket >= ?1 AND bucket < ?2 GROUP BY dim, upstream, value, failed"
+	ins := func(table string) string {
+		return "INSERT INTO " + table + "(" + cubeInsertCols + ") VALUES(" + placeholders(7+len(cubeScalars)) + ")"
+	}
+	read := func(table string) string {
+		return "SELECT dim, upstream, value, failed, " + cubeMeasureCols + " FROM " + table +
+			" WHERE dim IN (" + allCubeCodes + ") AND bucket >= ? AND bucket < ?"
 	}
 	for _, p := range []struct {
 		dst **sql.Stmt
@@ -335,11 +373,13 @@ func (w *writer) prepareCube() error {
 		{&c.readRollups, "SELECT bucket," + strings.Join(rollupDims, ",") + "," + strings.Join(rollupMeasures, ",") +
 			" FROM rollup_15m WHERE bucket >= ? AND bucket < ?"},
 		{&c.delQuarters, "DELETE FROM cube_15m WHERE dim IN (" + allCubeCodes + ") AND bucket >= ? AND bucket < ?"},
-		{&c.insQuarter, "INSERT INTO cube_15m(" + cubeInsertCols + ") VALUES(" + placeholders(5+len(rollupMeasures)) + ")"},
+		{&c.insQuarter, ins("cube_15m")},
+		{&c.readQuarters, read("cube_15m")},
 		{&c.delHour, "DELETE FROM cube_1h WHERE dim IN (" + allCubeCodes + ") AND bucket = ?"},
-		{&c.insHour, rollUp("cube_15m", "cube_1h")},
+		{&c.insHour, ins("cube_1h")},
+		{&c.readHours, read("cube_1h")},
 		{&c.delDay, "DELETE FROM cube_1d WHERE dim IN (" + allCubeCodes + ") AND bucket = ?"},
-		{&c.insDay, rollUp("cube_1h", "cube_1d")},
+		{&c.insDay, ins("cube_1d")},
 	} {
 		st, err := w.conn.PrepareContext(w.ctx, p.q)
 		if err != nil {
@@ -430,24 +470,39 @@ func (w *writer) compactQuarters(lo, hi int64) error {
 	if err != nil {
 		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
 	}
-	args := make([]any, 5+nMeasAll)
+	if err := w.insertCubeRows(w.cube.insQuarter, acc); err != nil {
+		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+	}
+	return nil
+}
+
+// insertCubeRows inserts summed cube rows with ins.
+func (w *writer) insertCubeRows(ins *sql.Stmt, acc map[cubeKey]*[nMeasAll]int64) error {
+	args := make([]any, 7+len(cubeScalars))
+	var buf []byte
 	for k, sum := range acc {
 		args[0], args[1], args[2], args[3], args[4] = k.dim, k.bucket, k.upstream, k.value, k.failed
-		for i, v := range sum {
+		for i, v := range sum[:mLat0] {
 			args[5+i] = v
 		}
-		if _, err := w.cube.insQuarter.ExecContext(w.ctx, args...); err != nil {
-			return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+		buf = appendHist(buf[:0], sum[mLat0:mLat0+histBins])
+		n := len(buf)
+		buf = appendHist(buf, sum[mTTFT0:mTTFT0+histBins])
+		// Separate slices of buf: the driver reads them during Exec only.
+		args[5+mLat0], args[6+mLat0] = buf[:n:n], buf[n:]
+		if _, err := ins.ExecContext(w.ctx, args...); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// rollUpCube rebuilds the coarse cube row set starting at start (an hour
-// or a day, size secs) from the next finer cube, when every quarter hour
-// in it lies before the watermark wm and none is waiting in cube_dirty;
-// otherwise queries do not read those rows, and they are rebuilt later.
-func (w *writer) rollUpCube(del, ins *sql.Stmt, start, secs, wm int64) error {
+// rollUpCube rebuilds the coarse cube rows starting at start (an hour or a
+// day, size secs) by summing the rows of the next finer cube (read), when
+// every quarter hour in it lies before the watermark wm and none is
+// waiting in cube_dirty; otherwise queries do not read those rows, and
+// they are rebuilt later.
+func (w *writer) rollUpCube(read, del, ins *sql.Stmt, start, secs, wm int64) error {
 	if start+secs > wm {
 		return nil
 	}
@@ -461,10 +516,66 @@ func (w *writer) rollUpCube(del, ins *sql.Stmt, start, secs, wm int64) error {
 	if _, err := del.ExecContext(w.ctx, start); err != nil {
 		return fmt.Errorf("store: compacting %d: %w", start, err)
 	}
-	if _, err := ins.ExecContext(w.ctx, start, start+secs); err != nil {
+	rows, err := read.QueryContext(w.ctx, start, start+secs)
+	if err != nil {
+		return fmt.Errorf("store: compacting %d: %w", start, err)
+	}
+	acc := map[cubeKey]*[nMeasAll]int64{}
+	var r cubeRow
+	dest := r.dests()
+	for rows.Next() {
+		if err := r.scan(rows, dest); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: compacting %d: %w", start, err)
+		}
+		k := cubeKey{dim: r.dim, bucket: start, upstream: r.upstream, value: r.value, failed: r.failed}
+		sum := acc[k]
+		if sum == nil {
+			sum = new([nMeasAll]int64)
+			acc[k] = sum
+		}
+		for i, v := range r.m {
+			sum[i] += v
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("store: compacting %d: %w", start, err)
+	}
+	if err := w.insertCubeRows(ins, acc); err != nil {
 		return fmt.Errorf("store: compacting %d: %w", start, err)
 	}
 	return nil
+}
+
+// cubeRow is a cube row as compaction reads it.
+type cubeRow struct {
+	dim, upstream, value, failed int64
+	m                            [nMeasAll]int64
+	lat, ttft                    []byte
+}
+
+// dests returns the scan destinations of a read of dim, upstream, value,
+// failed and cubeMeasureCols.
+func (r *cubeRow) dests() []any {
+	d := []any{&r.dim, &r.upstream, &r.value, &r.failed}
+	for i := range cubeScalars {
+		d = append(d, &r.m[i])
+	}
+	return append(d, &r.lat, &r.ttft)
+}
+
+// scan reads the current row into r, decoding the histograms.
+func (r *cubeRow) scan(rows *sql.Rows, dest []any) error {
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	clear(r.m[mLat0:])
+	if err := addHist(r.m[mLat0:mLat0+histBins], r.lat); err != nil {
+		return err
+	}
+	return addHist(r.m[mTTFT0:mTTFT0+histBins], r.ttft)
 }
 
 // CompactionStatus reports the compaction watermark, the quarter hours

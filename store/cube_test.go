@@ -330,3 +330,33 @@ func TestCubesBuiltForUpgradedDatabase(t *testing.T) {
 	}
 	compareWithRollups(t, s, "compacted in the background")
 }
+
+func TestHistEncoding(t *testing.T) {
+	for _, bins := range [][]int64{
+		make([]int64, histBins),
+		{0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 << 40},
+		func() []int64 {
+			b := make([]int64, histBins)
+			for i := range b {
+				b[i] = int64(i*i + 1)
+			}
+			return b
+		}(),
+	} {
+		enc := appendHist(nil, bins)
+		got := make([]int64, histBins)
+		got[5] = 7 // addHist adds
+		if err := addHist(got, enc); err != nil {
+			t.Fatal(err)
+		}
+		got[5] -= 7
+		if !reflect.DeepEqual(got, bins) {
+			t.Errorf("round trip of %v gave %v", bins, got)
+		}
+	}
+	for _, bad := range [][]byte{{0x80}, {1}, {histBins, 1}, {1, 0x80}} {
+		if err := addHist(make([]int64, histBins), bad); err == nil {
+			t.Errorf("corrupt histogram %x accepted", bad)
+		}
+	}
+}

@@ -25,7 +25,9 @@ type rollupRead struct {
 	// ascending) that no coarse row may straddle: the step starts of a
 	// time series.
 	cuts []int64
-	// byBucket also groups by bucket; a coarse row's bucket is its start.
+	// byBucket also groups by step: by the cuts when there are cuts (the
+	// bucket passed to fn is then the step's start), else by bucket (a
+	// coarse row's bucket is its start).
 	byBucket bool
 	// fine reads 15-minute rows only (callers that need every bucket).
 	fine bool
@@ -82,8 +84,9 @@ func readCoverage(ctx context.Context, q queryer, lo, hi int64) (coverage, error
 	return c, nil
 }
 
-// span is a range of bucket starts [lo, hi), unix seconds.
-type span struct{ lo, hi int64 }
+// span is a range of bucket starts [lo, hi), unix seconds. Reads by step
+// group its buckets into steps of step seconds counted from origin.
+type span struct{ lo, hi, origin, step int64 }
 
 // readPlan lists, per table, the spans it answers.
 type readPlan map[string][]span
@@ -94,7 +97,7 @@ func (p readPlan) add(table string, lo, hi int64) {
 	if n := len(ss); n > 0 && ss[n-1].hi == lo {
 		ss[n-1].hi = hi
 	} else {
-		ss = append(ss, span{lo, hi})
+		ss = append(ss, span{lo: lo, hi: hi})
 	}
 	p[table] = ss
 }
@@ -209,7 +212,7 @@ func cubeFor(fcols []string, group string) (int, bool) {
 }
 
 // readRollups runs rr and calls fn for every row read, in no particular
-// order: with byBucket, one row per (bucket, group key) per table piece,
+// order: with byBucket, one row per (step, group key) per table piece,
 // so callers sum rows of equal keys; key is the group's id (0 without a
 // group; for failed 0 or 1).
 func (s *Store) readRollups(ctx context.Context, rr rollupRead, fn func(bucket, key int64, a *agg)) error {
@@ -274,6 +277,9 @@ func (s *Store) readRollups(ctx context.Context, rr rollupRead, fn func(bucket, 
 	plan := planSpans(lo, hi, rr.cuts, &cov, useCube, rr.fine)
 	for _, table := range tables {
 		if spans := plan[table]; len(spans) > 0 {
+			if rr.byBucket {
+				spans = splitSteps(spans, rr.cuts)
+			}
 			if err := queries[table].run(ctx, tx, spans, rr.byBucket, fn); err != nil {
 				return fmt.Errorf("store: reading %s: %w", table, err)
 			}
@@ -288,6 +294,7 @@ type spanQuery struct {
 	args    []any
 	spanArg int  // index in args of the span's lower bound (upper next)
 	grouped bool // the first column after the bucket is the group key
+	cube    bool // rows are cube rows, not sums (see scanAggRows)
 	stmt    *sql.Stmt
 }
 
@@ -319,16 +326,27 @@ func buildSpanQuery(table string, code int, fids *filterIDs, rr rollupRead) span
 	}
 	var sel, grp []string
 	if rr.byBucket {
-		sel, grp = append(sel, "bucket"), append(grp, "bucket")
+		// The step's start: origin + whole steps (see splitSteps).
+		sel, grp = append(sel, "?+((bucket-?)/?)*? AS step"), append(grp, "step")
 	}
 	if groupCol != "" {
 		sel, grp = append(sel, groupCol), append(grp, groupCol)
 	}
-	sq.sql = "SELECT " + strings.Join(append(sel, aggSelect), ",") + " FROM " + table + w.sql()
-	if len(grp) > 0 {
-		sq.sql += " GROUP BY " + strings.Join(grp, ",")
+	if cube {
+		// Cube rows are few and carry their histograms as BLOBs, which SQL
+		// cannot sum: they are read as they are and summed by the caller.
+		sq.sql = "SELECT " + strings.Join(append(sel, "failed", cubeMeasureCols), ",") + " FROM " + table + w.sql()
+	} else {
+		sq.sql = "SELECT " + strings.Join(append(sel, aggSelect), ",") + " FROM " + table + w.sql()
+		if len(grp) > 0 {
+			sq.sql += " GROUP BY " + strings.Join(grp, ",")
+		}
 	}
-	sq.args, sq.grouped = w.args, groupCol != ""
+	sq.args, sq.grouped, sq.cube = w.args, groupCol != "", cube
+	if rr.byBucket {
+		sq.args = append([]any{0, 0, 0, 0}, sq.args...)
+		sq.spanArg += 4
+	}
 	return sq
 }
 
@@ -347,15 +365,20 @@ func (sq spanQuery) run(ctx context.Context, tx *sql.Tx, spans []span, byBucket 
 	args := append([]any(nil), sq.args...)
 	for _, sp := range spans {
 		args[sq.spanArg], args[sq.spanArg+1] = sp.lo, sp.hi
-		if err := scanAggRows(ctx, st, args, byBucket, sq.grouped, fn); err != nil {
+		if byBucket {
+			args[0], args[1], args[2], args[3] = sp.origin, sp.origin, sp.step, sp.step
+		}
+		if err := scanAggRows(ctx, st, args, byBucket, sq.grouped, sq.cube, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// scanAggRows runs a prepared aggregate read and calls fn per row.
-func scanAggRows(ctx context.Context, st *sql.Stmt, args []any, byBucket, grouped bool, fn func(bucket, key int64, a *agg)) error {
+// scanAggRows runs a prepared read and calls fn per row. The rows are
+// rollup sums (aggSelect) or, with cube, cube rows (failed and
+// cubeMeasureCols).
+func scanAggRows(ctx context.Context, st *sql.Stmt, args []any, byBucket, grouped, cube bool, fn func(bucket, key int64, a *agg)) error {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err
@@ -370,10 +393,30 @@ func scanAggRows(ctx context.Context, st *sql.Stmt, args []any, byBucket, groupe
 	if grouped {
 		d = append(d, &key)
 	}
-	d = append(d, a.dests()...)
+	var failed int64
+	var lat, ttft []byte
+	if cube {
+		d = append(d, &failed)
+		for i := range cubeScalars {
+			d = append(d, &a.m[i])
+		}
+		d = append(d, &lat, &ttft)
+	} else {
+		d = append(d, a.dests()...)
+	}
 	for rows.Next() {
 		if err := rows.Scan(d...); err != nil {
 			return err
+		}
+		if cube {
+			a.failed = failed * a.m[mAttempts]
+			clear(a.m[mLat0:])
+			if err := addHist(a.m[mLat0:mLat0+histBins], lat); err != nil {
+				return err
+			}
+			if err := addHist(a.m[mTTFT0:mTTFT0+histBins], ttft); err != nil {
+				return err
+			}
 		}
 		if a.m[mAttempts] == 0 {
 			continue // the row of an aggregate over nothing
@@ -421,4 +464,34 @@ func (r *readStmts) close() {
 		_ = st.Close()
 	}
 	r.stmts = nil
+}
+
+// splitSteps prepares spans for a read by step: it cuts them where the
+// step length changes (a daylight saving change, the ends of the cuts) and
+// gives each piece the origin and length of its steps, so that SQL sums
+// whole steps instead of returning every bucket. Without cuts every bucket
+// is its own step.
+func splitSteps(spans []span, cuts []int64) []span {
+	var out []span
+	for _, sp := range spans {
+		lo := sp.lo
+		for lo < sp.hi {
+			// The step containing lo: cuts[i] <= lo < cuts[i+1].
+			i := sort.Search(len(cuts), func(i int) bool { return cuts[i] > lo }) - 1
+			if i < 0 || i+1 >= len(cuts) {
+				// Outside the cuts (no cuts): one bucket per step.
+				out = append(out, span{lo: lo, hi: sp.hi, origin: 0, step: 900})
+				break
+			}
+			step := cuts[i+1] - cuts[i]
+			j := i + 1 // extend while the steps keep their length
+			for j+1 < len(cuts) && cuts[j+1]-cuts[j] == step && cuts[j] < sp.hi {
+				j++
+			}
+			hi := min(sp.hi, cuts[j])
+			out = append(out, span{lo: lo, hi: hi, origin: cuts[i], step: step})
+			lo = hi
+		}
+	}
+	return out
 }

@@ -236,7 +236,7 @@ func (b *bench) measureIngest(ctx context.Context) error {
 		return err
 	}
 	var rates, catchUps []float64
-	for i := 0; i < b.cfg.runs; i++ {
+	for i := 0; i < b.cfg.ingestRuns; i++ {
 		path := filepath.Join(b.dir, fmt.Sprintf("ingest-%d", i), "cpam.db")
 		res, err := b.ingestOnce(ctx, path)
 		if err != nil {
@@ -425,7 +425,7 @@ func (b *bench) measureRaw(ctx context.Context) error {
 	}
 	rows := b.buildRawRows()
 	var rates []float64
-	for i := 0; i < b.cfg.runs; i++ {
+	for i := 0; i < b.cfg.ingestRuns; i++ {
 		path := filepath.Join(b.dir, fmt.Sprintf("raw-%d", i), "raw.db")
 		rate, err := rawOnce(ctx, path, rows)
 		_ = os.RemoveAll(filepath.Dir(path))

@@ -28,6 +28,7 @@ var allMeasurements = []string{"ingest", "raw", "size", "http", "memory", "expor
 type config struct {
 	events       int
 	runs         int
+	ingestRuns   int
 	seed         uint64
 	out          string
 	only         map[string]bool
@@ -49,6 +50,7 @@ func parseFlags(args []string) (*config, error) {
 	var only, rates string
 	fs.IntVar(&c.events, "events", 1_000_000, "events to generate (1M default; 10M for the full run)")
 	fs.IntVar(&c.runs, "runs", 5, "measured runs of each measurement, after a warm-up where it has one")
+	fs.IntVar(&c.ingestRuns, "ingest-runs", 0, "runs of the ingest and raw-insert measurements, which take minutes each at 10M events (default: -runs)")
 	fs.Uint64Var(&c.seed, "seed", 20261127, "generator seed")
 	fs.StringVar(&c.out, "out", "", "write the Markdown report to this file (e.g. docs/benchmarks.md) as well as stdout")
 	fs.StringVar(&only, "only", "", "comma-separated subset of "+strings.Join(allMeasurements, ","))
@@ -62,8 +64,11 @@ func parseFlags(args []string) (*config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if c.events <= 0 || c.runs <= 0 {
-		return nil, fmt.Errorf("-events and -runs must be positive")
+	if c.events <= 0 || c.runs <= 0 || c.ingestRuns < 0 {
+		return nil, fmt.Errorf("-events and -runs must be positive, -ingest-runs positive or 0")
+	}
+	if c.ingestRuns == 0 {
+		c.ingestRuns = c.runs
 	}
 	if only != "" {
 		c.only = map[string]bool{}

@@ -193,7 +193,11 @@ func (r *report) markdown() string {
 		w("; %.0f bytes of JSON per record", r.recordBytes)
 	}
 	w(".\n")
-	w("- Runs: %d measured runs per figure; the tables give the median and the spread (min – max). ", c.runs)
+	if c.ingestRuns != c.runs {
+		w("- Runs: %d measured runs per figure (ingest and raw insert: %d); the tables give the median and the spread (min – max). ", c.runs, c.ingestRuns)
+	} else {
+		w("- Runs: %d measured runs per figure; the tables give the median and the spread (min – max). ", c.runs)
+	}
 	w("HTTP queries get one warm-up request first; ingest, raw insert, export and import run into fresh databases, so their first run is not discarded (the export has a warm-up).\n")
 	w("- The machine is shared (other jobs, e.g. CI, may run at the same time): expect noise of tens of percent.\n")
 	for _, n := range r.notes {
