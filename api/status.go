@@ -40,6 +40,19 @@ type databaseJSON struct {
 	// RetentionSeconds is how long raw events are kept (rollups are kept
 	// for good); 0 when the backend does not say.
 	RetentionSeconds int64 `json:"retentionSeconds,omitempty"`
+	// Compaction says how far the analytics cubes are built.
+	Compaction *compactionJSON `json:"compaction,omitempty"`
+}
+
+// compactionJSON is store.CompactionStatus.
+type compactionJSON struct {
+	// Watermark is the end of the compacted time (null before the first
+	// compaction).
+	Watermark *time.Time `json:"watermark"`
+	// PendingQuarterHours counts the quarter hours waiting for compaction;
+	// their queries are exact but read the 15-minute rollups.
+	PendingQuarterHours int64  `json:"pendingQuarterHours"`
+	LastError           string `json:"lastError,omitempty"`
 }
 
 // RetentionReporter is implemented by backends that know how long raw
@@ -109,6 +122,18 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, _ *query) error
 			}
 			if rr, ok := h.opts.Backend.(RetentionReporter); ok {
 				db.RetentionSeconds = int64(rr.Retention() / time.Second)
+			}
+			cs, err := s.CompactionStatus(r.Context())
+			if err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+			db.Compaction = &compactionJSON{PendingQuarterHours: cs.Pending, LastError: cs.LastError}
+			if !cs.Watermark.IsZero() {
+				db.Compaction.Watermark = &cs.Watermark
+			}
+			if cs.LastError != "" {
+				out.Warnings = append(out.Warnings, warningJSON{Message: "building the analytics cubes fails (" + cs.LastError +
+					"): queries stay exact but slow down; check the disk and the database file"})
 			}
 			out.Database = db
 		}

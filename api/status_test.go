@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,14 @@ func TestStatus(t *testing.T) {
 		Collectors       []collector.Status
 		Warnings         []warningJSON
 	}
+	// Settle the cubes first: compacted up to the newest quarter hour.
+	if _, err := b.s.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantCompaction, err := b.s.CompactionStatus(context.Background())
+	if err != nil || wantCompaction.Watermark.IsZero() {
+		t.Fatalf("compaction status %+v, %v", wantCompaction, err)
+	}
 	getJSON(t, h, "/status", &got)
 	path := b.s.Path()
 	size := func(p string) int64 {
@@ -54,8 +63,14 @@ func TestStatus(t *testing.T) {
 	}
 	wantDB := databaseJSON{Path: path, FileBytes: size(path), WALBytes: size(path + "-wal"), SchemaVersion: store.SchemaVersion}
 	wantDB.SizeBytes = wantDB.FileBytes + wantDB.WALBytes
+	comp := got.Database.Compaction
+	got.Database.Compaction = nil
 	if got.Database != wantDB || wantDB.FileBytes == 0 || wantDB.WALBytes == 0 {
 		t.Errorf("database %+v, want %+v", got.Database, wantDB)
+	}
+	if comp == nil || comp.Watermark == nil || !comp.Watermark.Equal(wantCompaction.Watermark) ||
+		comp.PendingQuarterHours != wantCompaction.Pending || comp.LastError != "" {
+		t.Errorf("compaction %+v, want %+v", comp, wantCompaction)
 	}
 	if !reflect.DeepEqual(got.Collectors, b.cs) {
 		t.Errorf("collectors:\n got %+v\nwant %+v", got.Collectors, b.cs)
