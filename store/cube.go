@@ -283,7 +283,7 @@ func (s *Store) compactStep(ctx context.Context) (n int, more bool, err error) {
 
 		// Advance the watermark over complete quarter hours.
 		var lo, hi sql.NullInt64
-		if err := w.conn.QueryRowContext(w.ctx, "SELECT min(bucket), max(bucket) FROM rollup_15m").Scan(&lo, &hi); err != nil {
+		if err := w.conn.QueryRowContext(w.ctx, "SELECT (SELECT min(bucket) FROM rollup_15m), (SELECT max(bucket) FROM rollup_15m)").Scan(&lo, &hi); err != nil {
 			return fmt.Errorf("store: compacting: reading the rollup range: %w", err)
 		}
 		wm := w.cubeW
@@ -337,17 +337,19 @@ func (s *Store) compactStep(ctx context.Context) (n int, more bool, err error) {
 
 // cubeStmts are the writer's prepared compaction statements.
 type cubeStmts struct {
-	dirty, undirty, countDirty            *sql.Stmt
-	readRollups                           *sql.Stmt
-	delQuarters, insQuarter, readQuarters *sql.Stmt
-	delHour, insHour, readHours           *sql.Stmt
-	delDay, insDay                        *sql.Stmt
+	dirty, undirty, countDirty  *sql.Stmt
+	readRollups                 *sql.Stmt
+	delQuarters, readQuarters   *sql.Stmt
+	delHour, readHours          *sql.Stmt
+	delDay                      *sql.Stmt
+	insQuarter, insHour, insDay cubeInsert
 }
 
 // all lists the statements, for closing.
 func (c *cubeStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{c.dirty, c.undirty, c.countDirty, c.readRollups, c.delQuarters, c.insQuarter, c.readQuarters,
-		c.delHour, c.insHour, c.readHours, c.delDay, c.insDay}
+	return []*sql.Stmt{c.dirty, c.undirty, c.countDirty, c.readRollups, c.delQuarters, c.readQuarters,
+		c.delHour, c.readHours, c.delDay, c.insQuarter.one, c.insQuarter.many, c.insHour.one, c.insHour.many,
+		c.insDay.one, c.insDay.many}
 }
 
 // prepareCube prepares the compaction statements on first use.
@@ -356,8 +358,12 @@ func (w *writer) prepareCube() error {
 		return nil
 	}
 	c := &cubeStmts{}
-	ins := func(table string) string {
-		return "INSERT INTO " + table + "(" + cubeInsertCols + ") VALUES(" + placeholders(7+len(cubeScalars)) + ")"
+	ins := func(table string, rows int) string {
+		vals := make([]string, rows)
+		for i := range vals {
+			vals[i] = "(" + placeholders(cubeRowArgs) + ")"
+		}
+		return "INSERT INTO " + table + "(" + cubeInsertCols + ") VALUES" + strings.Join(vals, ",")
 	}
 	read := func(table string) string {
 		return "SELECT dim, upstream, value, failed, " + cubeMeasureCols + " FROM " + table +
@@ -373,13 +379,16 @@ func (w *writer) prepareCube() error {
 		{&c.readRollups, "SELECT bucket," + strings.Join(rollupDims, ",") + "," + strings.Join(rollupMeasures, ",") +
 			" FROM rollup_15m WHERE bucket >= ? AND bucket < ?"},
 		{&c.delQuarters, "DELETE FROM cube_15m WHERE dim IN (" + allCubeCodes + ") AND bucket >= ? AND bucket < ?"},
-		{&c.insQuarter, ins("cube_15m")},
+		{&c.insQuarter.one, ins("cube_15m", 1)},
+		{&c.insQuarter.many, ins("cube_15m", cubeInsertBatch)},
 		{&c.readQuarters, read("cube_15m")},
 		{&c.delHour, "DELETE FROM cube_1h WHERE dim IN (" + allCubeCodes + ") AND bucket = ?"},
-		{&c.insHour, ins("cube_1h")},
+		{&c.insHour.one, ins("cube_1h", 1)},
+		{&c.insHour.many, ins("cube_1h", cubeInsertBatch)},
 		{&c.readHours, read("cube_1h")},
 		{&c.delDay, "DELETE FROM cube_1d WHERE dim IN (" + allCubeCodes + ") AND bucket = ?"},
-		{&c.insDay, ins("cube_1d")},
+		{&c.insDay.one, ins("cube_1d", 1)},
+		{&c.insDay.many, ins("cube_1d", cubeInsertBatch)},
 	} {
 		st, err := w.conn.PrepareContext(w.ctx, p.q)
 		if err != nil {
@@ -476,21 +485,38 @@ func (w *writer) compactQuarters(lo, hi int64) error {
 	return nil
 }
 
+// cubeInsertBatch is how many rows one cube insert statement writes:
+// database/sql and the driver cost a few microseconds per statement, as
+// much as SQLite's insert of a row.
+const cubeInsertBatch = 32
+
+// cubeInsert inserts cube rows into one table.
+type cubeInsert struct {
+	one, many *sql.Stmt // one row, cubeInsertBatch rows
+}
+
+// cubeRowArgs is the number of values of one cube row.
+const cubeRowArgs = 7 + mLat0
+
 // insertCubeRows inserts summed cube rows with ins.
-func (w *writer) insertCubeRows(ins *sql.Stmt, acc map[cubeKey]*[nMeasAll]int64) error {
-	args := make([]any, 7+len(cubeScalars))
-	var buf []byte
+func (w *writer) insertCubeRows(ins cubeInsert, acc map[cubeKey]*[nMeasAll]int64) error {
+	args := make([]any, 0, cubeInsertBatch*cubeRowArgs)
 	for k, sum := range acc {
-		args[0], args[1], args[2], args[3], args[4] = k.dim, k.bucket, k.upstream, k.value, k.failed
-		for i, v := range sum[:mLat0] {
-			args[5+i] = v
+		args = append(args, k.dim, k.bucket, k.upstream, k.value, k.failed)
+		for _, v := range sum[:mLat0] {
+			args = append(args, v)
 		}
-		buf = appendHist(buf[:0], sum[mLat0:mLat0+histBins])
-		n := len(buf)
-		buf = appendHist(buf, sum[mTTFT0:mTTFT0+histBins])
-		// Separate slices of buf: the driver reads them during Exec only.
-		args[5+mLat0], args[6+mLat0] = buf[:n:n], buf[n:]
-		if _, err := ins.ExecContext(w.ctx, args...); err != nil {
+		// Each row its own slices: the driver reads them during Exec.
+		args = append(args, appendHist([]byte{}, sum[mLat0:mLat0+histBins]), appendHist([]byte{}, sum[mTTFT0:mTTFT0+histBins]))
+		if len(args) == cap(args) {
+			if _, err := ins.many.ExecContext(w.ctx, args...); err != nil {
+				return err
+			}
+			args = args[:0]
+		}
+	}
+	for i := 0; i < len(args); i += cubeRowArgs {
+		if _, err := ins.one.ExecContext(w.ctx, args[i:i+cubeRowArgs]...); err != nil {
 			return err
 		}
 	}
@@ -502,7 +528,7 @@ func (w *writer) insertCubeRows(ins *sql.Stmt, acc map[cubeKey]*[nMeasAll]int64)
 // every quarter hour in it lies before the watermark wm and none is
 // waiting in cube_dirty; otherwise queries do not read those rows, and
 // they are rebuilt later.
-func (w *writer) rollUpCube(read, del, ins *sql.Stmt, start, secs, wm int64) error {
+func (w *writer) rollUpCube(read, del *sql.Stmt, ins cubeInsert, start, secs, wm int64) error {
 	if start+secs > wm {
 		return nil
 	}

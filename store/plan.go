@@ -251,7 +251,7 @@ func (s *Store) readRollups(ctx context.Context, rr rollupRead, fn func(bucket, 
 	lo, hi := int64(0), int64(0)
 	if f.From.IsZero() || f.To.IsZero() {
 		var mn, mx sql.NullInt64
-		if err := tx.QueryRowContext(ctx, "SELECT min(bucket), max(bucket) FROM rollup_15m").Scan(&mn, &mx); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT (SELECT min(bucket) FROM rollup_15m), (SELECT max(bucket) FROM rollup_15m)").Scan(&mn, &mx); err != nil {
 			return fmt.Errorf("store: reading rollups: %w", err)
 		}
 		if !mn.Valid {
