@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -251,12 +252,59 @@ func (b *bench) measureIngest(ctx context.Context) error {
 		b.dbPath, b.stored = path, res.stored
 	}
 	b.rep.ingest, b.rep.catchUp = newStats(rates), newStats(catchUps)
+	if err := b.saveDB(); err != nil {
+		return err
+	}
 	return nil
 }
 
-// ensureDB makes the bench database when ingest was not selected.
+// benchDB describes the bench database of a work directory, so that a
+// later run with the same -dir (and -keep) measures it again without
+// ingesting millions of events first.
+type benchDB struct {
+	Path     string    `json:"path"`
+	Events   int       `json:"events"`
+	Seed     uint64    `json:"seed"`
+	Stored   int64     `json:"stored"`
+	End      time.Time `json:"end"`
+	TopModel string    `json:"topModel"`
+}
+
+// benchDBFile is the name of the benchDB file in the work directory.
+const benchDBFile = "bench-db.json"
+
+// saveDB records the bench database in the work directory.
+func (b *bench) saveDB() error {
+	j, err := json.Marshal(benchDB{Path: b.dbPath, Events: b.cfg.events, Seed: b.cfg.seed, Stored: b.stored, End: b.end, TopModel: b.topModel})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(b.dir, benchDBFile), j, 0o600)
+}
+
+// reuseDB takes the database an earlier run left in the work directory,
+// when it was made from the same events and seed.
+func (b *bench) reuseDB() bool {
+	raw, err := os.ReadFile(filepath.Join(b.dir, benchDBFile))
+	if err != nil {
+		return false
+	}
+	var d benchDB
+	if json.Unmarshal(raw, &d) != nil || d.Events != b.cfg.events || d.Seed != b.cfg.seed {
+		return false
+	}
+	if _, err := os.Stat(d.Path); err != nil {
+		return false
+	}
+	b.dbPath, b.stored, b.end, b.topModel = d.Path, d.Stored, d.End, d.TopModel
+	logf("reusing the database of an earlier run: %s (%d events)", d.Path, d.Stored)
+	return true
+}
+
+// ensureDB makes the bench database when ingest was not selected, or
+// reuses the one an earlier run left in the work directory.
 func (b *bench) ensureDB(ctx context.Context) error {
-	if b.dbPath != "" {
+	if b.dbPath != "" || b.reuseDB() {
 		return nil
 	}
 	if err := b.generate(ctx); err != nil {
@@ -269,6 +317,9 @@ func (b *bench) ensureDB(ctx context.Context) error {
 		return err
 	}
 	b.dbPath, b.stored = path, res.stored
+	if err := b.saveDB(); err != nil {
+		return err
+	}
 	return nil
 }
 

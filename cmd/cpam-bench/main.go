@@ -59,7 +59,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&rates, "live-rates", "1000,2000,5000,10000,20000", "live publish rates, events/s, rising")
 	fs.IntVar(&c.importLines, "import-lines", 100_000, "exported lines posted to the import")
 	fs.BoolVar(&c.keepDir, "keep", false, "keep the work directory (databases, Caddy logs)")
-	fs.StringVar(&c.workDir, "dir", "", "work directory (default: a new temporary directory)")
+	fs.StringVar(&c.workDir, "dir", "", "work directory (default: a new temporary directory, removed at the end unless -keep); when ingest is not selected, the database an earlier run with the same -events and -seed left there is measured again")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the harness process (ingest, raw, live) to this file")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
