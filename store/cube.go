@@ -245,8 +245,13 @@ func (s *Store) Compact(ctx context.Context) (int, error) {
 
 // compactStep compacts up to compactBatch quarter hours in one write
 // transaction and reports whether more remain.
-func (s *Store) compactStep(ctx context.Context) (n int, more bool, err error) {
-	err = s.do(ctx, func(w *writer) error {
+func (s *Store) compactStep(ctx context.Context) (int, bool, error) {
+	// The writer sets n and more; they are read only after a successful
+	// do, which synchronises with it (on a cancelled context do returns
+	// while the writer may still run the request).
+	var n int
+	var more bool
+	err := s.do(ctx, func(w *writer) error {
 		n, more = 0, false
 		if err := w.prepareCube(); err != nil {
 			return err
