@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -413,7 +411,9 @@ func acceptsGzip(header string) bool {
 
 // compatExport answers GET /usage/export: every event of the period as
 // NDJSON, oldest first, gzip-compressed when the client accepts it. Memory
-// stays constant: events are read and written exportBatch at a time.
+// stays constant: events are read and written exportBatch at a time (the
+// store reads the next batch while this one is encoded), each line by
+// exportEncoder, which writes exactly what encoding/json would.
 func (h *Handler) compatExport(w http.ResponseWriter, r *http.Request) {
 	q, err := parseCompatQuery(r.URL.Query(), compatExportParams, false)
 	if err != nil {
@@ -460,9 +460,8 @@ func (h *Handler) compatExport(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	var enc exportEncoder
+	var buf []byte // one batch of lines, reused across batches
 	lastFlush := time.Now()
 	ctx := r.Context()
 	var werr error // writing to the client failed: it went away
@@ -470,13 +469,14 @@ func (h *Handler) compatExport(w http.ResponseWriter, r *http.Request) {
 		if !started {
 			start()
 		}
-		buf.Reset()
+		buf = buf[:0]
 		for i := range evs {
-			if err := enc.Encode(exportLine{Schema: exportSchema, eventJSON: eventView(&evs[i], time.UTC, true)}); err != nil {
+			var err error
+			if buf, err = enc.appendLine(buf, &evs[i]); err != nil {
 				return err
 			}
 		}
-		if _, werr = out.Write(buf.Bytes()); werr != nil {
+		if _, werr = out.Write(buf); werr != nil {
 			return werr
 		}
 		if time.Since(lastFlush) >= exportFlushEvery {

@@ -20,10 +20,12 @@ const (
 // ScanEvents calls fn with every event matching f, oldest first (by time,
 // then row id), batch events at a time (DefaultScanBatch when <= 0, at most
 // 10,000). It walks the events with a keyset on (ts, id), so memory stays
-// bounded by one batch whatever the number of events, and events committed
-// during the scan are seen when they sort after the current position. fn
-// owns the slice it is given. An error of fn stops the scan and is
-// returned as it is; so is the context's error.
+// bounded by a few batches whatever the number of events, and events
+// committed during the scan are seen when they sort after the current
+// position. While fn handles one batch, the next one is read ahead by a
+// goroutine that ScanEvents stops and waits for before it returns. fn owns
+// the slice it is given. An error of fn stops the scan and is returned as
+// it is; so is the context's error.
 func (s *Store) ScanEvents(ctx context.Context, f Filter, batch int, fn func([]StoredEvent) error) error {
 	if batch <= 0 {
 		batch = DefaultScanBatch
@@ -33,6 +35,54 @@ func (s *Store) ScanEvents(ctx context.Context, f Filter, batch int, fn func([]S
 	if err != nil {
 		return err
 	}
+	rctx, cancel := context.WithCancel(ctx)
+	batches := make(chan scannedBatch, 1)
+	var rerr error // the reader's error, read once batches is closed
+	go func() {
+		defer close(batches)
+		rerr = s.readEventBatches(rctx, base, batch, func(b scannedBatch) bool {
+			select {
+			case batches <- b:
+				return true
+			case <-rctx.Done():
+				return false
+			}
+		})
+	}()
+	// However ScanEvents ends (even by a panic in fn), stop the reader and
+	// wait until it has gone.
+	defer func() {
+		cancel()
+		for range batches {
+		}
+	}()
+	for b := range batches {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Decoding here rather than in the reader splits the work more
+		// evenly between the two goroutines.
+		if err := s.decodeEvents(ctx, b.evs, b.refs); err != nil {
+			return err
+		}
+		if err := fn(b.evs); err != nil {
+			return err
+		}
+	}
+	return rerr
+}
+
+// scannedBatch is one batch of ScanEvents as read, before decodeEvents.
+type scannedBatch struct {
+	evs  []StoredEvent
+	refs []eventRefs
+}
+
+// readEventBatches runs the keyset queries of ScanEvents and hands every
+// non-empty batch, not yet decoded, to send, stopping when send reports
+// false (the scan was stopped), after the last batch, or at the first
+// error.
+func (s *Store) readEventBatches(ctx context.Context, base *where, batch int, send func(scannedBatch) bool) error {
 	var lastTS, lastID int64
 	started := false
 	for {
@@ -48,23 +98,17 @@ func (s *Store) ScanEvents(ctx context.Context, f Filter, batch int, fn func([]S
 		if err != nil {
 			return fmt.Errorf("store: scanning events: %w", err)
 		}
-		evs, refs, err := scanEvents(rows)
+		evs, refs, err := scanEventsCap(rows, batch)
 		if err != nil {
 			return err
 		}
 		if len(evs) == 0 {
 			return nil
 		}
-		if err := s.decodeEvents(ctx, evs, refs); err != nil {
-			return err
-		}
 		last := &evs[len(evs)-1]
 		lastTS, lastID, started = last.Time.UnixMilli(), last.ID, true
 		full := len(evs) == batch
-		if err := fn(evs); err != nil {
-			return err
-		}
-		if !full {
+		if !send(scannedBatch{evs, refs}) || !full {
 			return nil
 		}
 	}

@@ -584,54 +584,104 @@ func parseCursor(c Cursor) (ts, id int64, ok bool) {
 // upstream (index 2) to response_service_tier (index 19).
 type eventRefs [20]int64
 
+// Column positions in a row of eventSelect: the id, then eventCols, then
+// the three event_extra columns.
+const (
+	colID        = 0
+	colTS        = 1
+	colHash      = 2
+	colRequestID = 4  // request_id (eventCols index 3)
+	colStatus    = 21 // status; the counters follow in eventCols order
+	colFailBody  = 32
+	colHeaders   = 33
+	colXFF       = 34
+)
+
 // scanEvents reads rows of eventSelect.
 func scanEvents(rows *sql.Rows) ([]StoredEvent, []eventRefs, error) {
+	return scanEventsCap(rows, 0)
+}
+
+// scanEventsCap reads rows of eventSelect into slices preallocated for n
+// rows. Every column is scanned into an interface value, which
+// database/sql assigns without reflection, and the same destinations are
+// reused for every row.
+func scanEventsCap(rows *sql.Rows, n int) ([]StoredEvent, []eventRefs, error) {
 	defer rows.Close()
-	var evs []StoredEvent
-	var refs []eventRefs
+	evs := make([]StoredEvent, 0, n)
+	refs := make([]eventRefs, 0, n)
+	vals := make([]any, 1+len(eventCols)+3)
+	dest := make([]any, len(vals))
+	for i := range dest {
+		dest[i] = &vals[i]
+	}
+	var hash sql.RawBytes
+	dest[colHash] = &hash
 	for rows.Next() {
-		var e StoredEvent
-		var r eventRefs
-		var ts, flags, status int64
-		var hash []byte
-		var reqID sql.NullInt64
-		var body, hdr, xff sql.NullString
-		d := []any{&e.ID, &ts, &hash}
-		for i := 2; i < 20; i++ {
-			if i == 3 {
-				d = append(d, &reqID)
-				continue
-			}
-			d = append(d, &r[i])
-		}
-		d = append(d, &status, &flags, &e.LatencyMS, &e.TTFTMS, &e.Tokens.Uncached, &e.Tokens.CacheRead,
-			&e.Tokens.CacheWrite, &e.Tokens.Output, &e.Tokens.Reasoning, &e.Tokens.Unclassified, &e.Cost.MicroUSD,
-			&body, &hdr, &xff)
-		if err := rows.Scan(d...); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("store: reading events: %w", err)
 		}
-		e.Time = time.UnixMilli(ts).UTC()
+		evs = append(evs, StoredEvent{})
+		refs = append(refs, eventRefs{})
+		e, r := &evs[len(evs)-1], &refs[len(refs)-1]
+		var bad error
+		num := func(i int) int64 {
+			v, err := int64Value(vals[i])
+			if err != nil && bad == nil {
+				bad = fmt.Errorf("column %d: %w", i, err)
+			}
+			return v
+		}
+		e.ID = num(colID)
+		e.Time = time.UnixMilli(num(colTS)).UTC()
 		copy(e.Hash[:], hash)
-		if reqID.Valid {
-			if reqID.Int64 >= 0 {
-				e.RequestID = fmt.Sprintf("%08x", reqID.Int64)
-			} else {
-				r[3] = -reqID.Int64
+		for i := 2; i < 20; i++ {
+			if i != 3 {
+				r[i] = num(i + 1)
 			}
 		}
-		e.StatusCode = int(status)
+		if vals[colRequestID] != nil {
+			if id := num(colRequestID); id >= 0 {
+				e.RequestID = requestIDString(id)
+			} else {
+				r[3] = -id
+			}
+		}
+		e.StatusCode = int(num(colStatus))
+		flags := num(colStatus + 1)
+		e.LatencyMS, e.TTFTMS = num(colStatus+2), num(colStatus+3)
+		t := &e.Tokens
+		t.Uncached, t.CacheRead, t.CacheWrite = num(colStatus+4), num(colStatus+5), num(colStatus+6)
+		t.Output, t.Reasoning, t.Unclassified = num(colStatus+7), num(colStatus+8), num(colStatus+9)
+		e.Cost.MicroUSD = num(colStatus + 10)
 		e.Failed = flags&flagFailed != 0
 		e.Generate = flags&flagGenerate != 0
 		e.Cost.Priced = flags&flagPriced != 0
-		e.Tokens.Quality = qualityNames[(flags>>flagQShift)&7]
-		e.FailBody, e.XForwardedFor = body.String, xff.String
-		if hdr.Valid {
-			if err := json.Unmarshal([]byte(hdr.String), &e.Headers); err != nil {
+		t.Quality = qualityNames[(flags>>flagQShift)&7]
+		text := func(i int) string {
+			v, err := textValue(vals[i])
+			if err != nil && bad == nil {
+				bad = fmt.Errorf("column %d: %w", i, err)
+			}
+			return v
+		}
+		e.FailBody, e.XForwardedFor = text(colFailBody), text(colXFF)
+		if bad != nil {
+			return nil, nil, fmt.Errorf("store: reading event %d: %w", e.ID, bad)
+		}
+		switch h := vals[colHeaders].(type) {
+		case nil:
+		case string:
+			if err := json.Unmarshal([]byte(h), &e.Headers); err != nil {
 				return nil, nil, fmt.Errorf("store: decoding headers of event %d: %w", e.ID, err)
 			}
+		case []byte:
+			if err := json.Unmarshal(h, &e.Headers); err != nil {
+				return nil, nil, fmt.Errorf("store: decoding headers of event %d: %w", e.ID, err)
+			}
+		default:
+			return nil, nil, fmt.Errorf("store: decoding headers of event %d: unexpected %T", e.ID, h)
 		}
-		evs = append(evs, e)
-		refs = append(refs, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("store: reading events: %w", err)
@@ -639,11 +689,67 @@ func scanEvents(rows *sql.Rows) ([]StoredEvent, []eventRefs, error) {
 	return evs, refs, nil
 }
 
-// decodeEvents fills the string fields of evs from their dict ids.
+// int64Value converts an integer column read into an interface value.
+func int64Value(v any) (int64, error) {
+	switch v := v.(type) {
+	case int64:
+		return v, nil
+	case nil:
+		return 0, errors.New("unexpected NULL")
+	default:
+		// Whatever else the driver gives converts as a scan into *int64 would.
+		var n sql.NullInt64
+		if err := n.Scan(v); err != nil {
+			return 0, err
+		}
+		return n.Int64, nil
+	}
+}
+
+// textValue converts a nullable text column read into an interface value;
+// NULL is "".
+func textValue(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	case nil:
+		return "", nil
+	default:
+		// Whatever else the driver gives converts as sql.NullString does.
+		var ns sql.NullString
+		err := ns.Scan(v)
+		return ns.String, err
+	}
+}
+
+// requestIDString formats a numeric request id as "%08x" does, without
+// going through fmt.
+func requestIDString(id int64) string {
+	const digits = "0123456789abcdef"
+	if id >= 1<<32 {
+		return strconv.FormatInt(id, 16)
+	}
+	var b [8]byte
+	for i := 7; i >= 0; i-- {
+		b[i] = digits[id&0xf]
+		id >>= 4
+	}
+	return string(b[:])
+}
+
+// decodeEvents fills the string fields of evs from their dict ids. Sources
+// and accounts are decoded once per distinct dict id.
 func (s *Store) decodeEvents(ctx context.Context, evs []StoredEvent, refs []eventRefs) error {
 	set := make(map[int64]struct{})
-	for _, r := range refs {
-		for _, id := range r[2:] {
+	for i := range refs {
+		r := &refs[i]
+		for j, id := range r[2:] {
+			// Neighbouring events mostly share ids: skip repeats cheaply.
+			if i > 0 && refs[i-1][j+2] == id {
+				continue
+			}
 			set[id] = struct{}{}
 		}
 	}
@@ -651,8 +757,10 @@ func (s *Store) decodeEvents(ctx context.Context, evs []StoredEvent, refs []even
 	if err != nil {
 		return err
 	}
+	sources := make(map[int64]usage.Source)
+	accounts := make(map[int64]usage.Account)
 	for i := range evs {
-		e, r := &evs[i], refs[i]
+		e, r := &evs[i], &refs[i]
 		v := func(j int) string { return names[r[j]].value }
 		e.Upstream = v(2)
 		if r[3] != 0 {
@@ -662,19 +770,29 @@ func (s *Store) decodeEvents(ctx context.Context, evs []StoredEvent, refs []even
 		e.Model, e.Alias, e.Endpoint = v(8), v(9), v(10)
 		e.APIKey = usage.Secret{Hash: v(11), Mask: names[r[11]].mask}
 		if src := v(12); src != "" {
-			parts := strings.SplitN(src, "\x00", 3)
-			for len(parts) < 3 {
-				parts = append(parts, "")
+			got, ok := sources[r[12]]
+			if !ok {
+				parts := strings.SplitN(src, "\x00", 3)
+				for len(parts) < 3 {
+					parts = append(parts, "")
+				}
+				got = usage.Source{Kind: parts[0], Key: usage.Secret{Hash: parts[1], Mask: names[r[12]].mask}, Value: parts[2]}
+				sources[r[12]] = got
 			}
-			e.Source = usage.Source{Kind: parts[0], Key: usage.Secret{Hash: parts[1], Mask: names[r[12]].mask}, Value: parts[2]}
+			e.Source = got
 		}
 		e.ClientIP, e.UserAgent = v(13), v(14)
 		if acc := v(15); acc != "" {
-			var a accountJSON
-			if err := json.Unmarshal([]byte(acc), &a); err != nil {
-				return fmt.Errorf("store: decoding account of event %d: %w", e.ID, err)
+			got, ok := accounts[r[15]]
+			if !ok {
+				var a accountJSON
+				if err := json.Unmarshal([]byte(acc), &a); err != nil {
+					return fmt.Errorf("store: decoding account of event %d: %w", e.ID, err)
+				}
+				got = usage.Account(a)
+				accounts[r[15]] = got
 			}
-			e.Account = usage.Account(a)
+			e.Account = got
 		}
 		e.AccessTokenSHA256, e.ReasoningEffort, e.ServiceTier, e.ResponseServiceTier = v(16), v(17), v(18), v(19)
 	}
