@@ -214,7 +214,7 @@ func (r *report) markdown() string {
 		if r.catchUp.ok() {
 			w("| cube compaction still running after the last commit, s | %.1f | %.1f – %.1f | %d |\n", r.catchUp.median(), r.catchUp.min(), r.catchUp.max(), len(r.catchUp.v))
 		}
-		w("\nThe store compacts the analytics cubes (hourly and daily rollups per dimension, see `store/cube.go`) in the background while ingesting; the second row is how long it still needed after the last event was committed. Queries are exact at any time; until compaction catches up they read the 15-minute rollups for the hours not compacted yet.\n\n")
+		w("\nThe store compacts the analytics cubes (15-minute, hourly and daily rollups per dimension, see `store/cube.go`) in the background while ingesting; the second row is how long it still needed after the last event was committed. Queries are exact at any time; until compaction catches up they read the 15-minute rollups for the quarter hours not compacted yet.\n\n")
 	} else {
 		w("Not measured.\n\n")
 	}
