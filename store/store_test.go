@@ -298,7 +298,8 @@ func TestCheckpointAtomicWithEvents(t *testing.T) {
 
 func TestGroupedCommitsGetOwnResults(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	// The hook counts write requests: no background compaction requests.
+	s := openNoCompaction(t)
 	// Hold the writer so that the next commits queue up and are grouped.
 	release := make(chan struct{})
 	held := make(chan error, 1)
