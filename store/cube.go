@@ -41,6 +41,21 @@ import (
 // (the empty name) is the total over all of them.
 var cubeDims = []string{"", "model", "alias", "provider", "auth_index", "api_key", "endpoint", "service_tier"}
 
+// cubePairs are the pairs of cubeDims (without the total) that cube_1d
+// also holds, by dim code len(cubeDims)+i: value is the first dimension's
+// id, value2 the second's. They answer queries that filter or group by two
+// dimensions at once (a model filter and a breakdown by credential) for
+// whole days; finer granularities would hold more rows than rollup_15m.
+var cubePairs = func() [][2]string {
+	var out [][2]string
+	for i := 1; i < len(cubeDims); i++ {
+		for j := i + 1; j < len(cubeDims); j++ {
+			out = append(out, [2]string{cubeDims[i], cubeDims[j]})
+		}
+	}
+	return out
+}()
+
 // cubeCode returns the dim code of a rollup dimension, or false when the
 // cubes do not hold it.
 func cubeCode(dim string) (int, bool) {
@@ -51,6 +66,21 @@ func cubeCode(dim string) (int, bool) {
 	}
 	return 0, false
 }
+
+// cubePairCode returns the dim code of a pair of dimensions (in either
+// order) and whether a is the pair's first, or false when the cubes do not
+// hold the pair.
+func cubePairCode(a, b string) (code int, aFirst, ok bool) {
+	for i, p := range cubePairs {
+		if p == [2]string{a, b} || p == [2]string{b, a} {
+			return len(cubeDims) + i, p[0] == a, true
+		}
+	}
+	return 0, false, false
+}
+
+// cubeCodeCount is the number of dim codes: singles, then pairs.
+var cubeCodeCount = len(cubeDims) + len(cubePairs)
 
 // cubeTables are the cube tables by granularity, finest first.
 var cubeTables = []struct {
@@ -73,6 +103,7 @@ func cubeDDL() string {
 	bucket       INTEGER NOT NULL, -- unix seconds, a multiple of the granularity
 	upstream     INTEGER NOT NULL,
 	value        INTEGER NOT NULL, -- dict id (0 for the total)
+	value2       INTEGER NOT NULL, -- the second dict id of a pair (cubePairs), else 0
 	failed       INTEGER NOT NULL,
 	attempts     INTEGER NOT NULL DEFAULT 0,
 	uncached     INTEGER NOT NULL DEFAULT 0,
@@ -88,7 +119,7 @@ func cubeDDL() string {
 	ttft_n       INTEGER NOT NULL DEFAULT 0,
 	lat          BLOB    NOT NULL DEFAULT x'', -- latency histogram, see appendHist
 	ttft         BLOB    NOT NULL DEFAULT x'', -- TTFT histogram
-	PRIMARY KEY(dim, bucket, upstream, value, failed)
+	PRIMARY KEY(dim, bucket, upstream, value, value2, failed)
 ) WITHOUT ROWID;
 `, t.name)
 	}
@@ -108,7 +139,7 @@ var cubeScalars = rollupMeasures[:mLat0]
 var cubeMeasureCols = strings.Join(cubeScalars, ",") + ",lat,ttft"
 
 // cubeInsertCols is the column list of a cube insert.
-var cubeInsertCols = "dim,bucket,upstream,value,failed," + cubeMeasureCols
+var cubeInsertCols = "dim,bucket,upstream,value,value2,failed," + cubeMeasureCols
 
 // The histograms of a cube row are BLOBs rather than rollup_15m's 48
 // columns: a reader fetches two values instead of 48 (database/sql costs
@@ -146,8 +177,8 @@ func addHist(bins []int64, enc []byte) error {
 
 // allCubeCodes is "0,1,...", every dim code.
 var allCubeCodes = func() string {
-	codes := make([]string, len(cubeDims))
-	for i := range cubeDims {
+	codes := make([]string, cubeCodeCount)
+	for i := range codes {
 		codes[i] = strconv.Itoa(i)
 	}
 	return strings.Join(codes, ",")
@@ -319,12 +350,12 @@ func (s *Store) compactStep(ctx context.Context) (int, bool, error) {
 			days[floorTo(b, 86400)] = struct{}{}
 		}
 		for h := range hours {
-			if err := w.rollUpCube(w.cube.readQuarters, w.cube.delHour, w.cube.insHour, h, 3600, wm); err != nil {
+			if err := w.rollUpCube(w.cube.readQuarters, w.cube.delHour, w.cube.insHour, h, 3600, wm, false); err != nil {
 				return err
 			}
 		}
 		for d := range days {
-			if err := w.rollUpCube(w.cube.readHours, w.cube.delDay, w.cube.insDay, d, 86400, wm); err != nil {
+			if err := w.rollUpCube(w.cube.readHours, w.cube.delDay, w.cube.insDay, d, 86400, wm, true); err != nil {
 				return err
 			}
 		}
@@ -371,7 +402,7 @@ func (w *writer) prepareCube() error {
 		return "INSERT INTO " + table + "(" + cubeInsertCols + ") VALUES" + strings.Join(vals, ",")
 	}
 	read := func(table string) string {
-		return "SELECT dim, upstream, value, failed, " + cubeMeasureCols + " FROM " + table +
+		return "SELECT dim, upstream, value, value2, failed, " + cubeMeasureCols + " FROM " + table +
 			" WHERE dim IN (" + allCubeCodes + ") AND bucket >= ? AND bucket < ?"
 	}
 	for _, p := range []struct {
@@ -412,7 +443,7 @@ func (w *writer) prepareCube() error {
 
 // cubeKey is the key of a cube row.
 type cubeKey struct {
-	dim, bucket, upstream, value, failed int64
+	dim, bucket, upstream, value, value2, failed int64
 }
 
 // cubeDimIndex maps each cubeDims code to its index in rollupDims (-1 for
@@ -444,11 +475,45 @@ func (w *writer) compactQuarters(lo, hi int64) error {
 	if _, err := w.cube.delQuarters.ExecContext(w.ctx, lo, hi); err != nil {
 		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
 	}
-	rows, err := w.cube.readRollups.QueryContext(w.ctx, lo, hi)
+	acc := map[cubeKey]*[nMeasAll]int64{}
+	err := w.eachRollup(lo, hi, func(bucket int64, dims *[9]int64, m *[nMeasAll]int64) {
+		for code, di := range cubeDimIndex {
+			k := cubeKey{dim: int64(code), bucket: bucket, upstream: dims[rdUpstream], failed: dims[rdFailed]}
+			if di >= 0 {
+				k.value = dims[di]
+			}
+			addTo(acc, k, m)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
 	}
-	acc := map[cubeKey]*[nMeasAll]int64{}
+	if err := w.insertCubeRows(w.cube.insQuarter, acc); err != nil {
+		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+	}
+	return nil
+}
+
+// addTo adds m to the row of k in acc.
+func addTo(acc map[cubeKey]*[nMeasAll]int64, k cubeKey, m *[nMeasAll]int64) {
+	sum := acc[k]
+	if sum == nil {
+		sum = new([nMeasAll]int64)
+		acc[k] = sum
+	}
+	for i, v := range m {
+		sum[i] += v
+	}
+}
+
+// eachRollup calls fn with every rollup_15m row of the buckets in
+// [lo, hi); fn must not keep dims or m.
+func (w *writer) eachRollup(lo, hi int64, fn func(bucket int64, dims *[9]int64, m *[nMeasAll]int64)) error {
+	rows, err := w.cube.readRollups.QueryContext(w.ctx, lo, hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	var bucket int64
 	var dims [9]int64
 	var m [nMeasAll]int64
@@ -461,34 +526,29 @@ func (w *writer) compactQuarters(lo, hi int64) error {
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
+			return err
 		}
-		for code, di := range cubeDimIndex {
-			k := cubeKey{dim: int64(code), bucket: bucket, upstream: dims[rdUpstream], failed: dims[rdFailed]}
-			if di >= 0 {
-				k.value = dims[di]
-			}
-			sum := acc[k]
-			if sum == nil {
-				sum = new([nMeasAll]int64)
-				acc[k] = sum
-			}
-			for i, v := range m {
-				sum[i] += v
-			}
-		}
+		fn(bucket, &dims, &m)
 	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
-	}
-	if err := w.insertCubeRows(w.cube.insQuarter, acc); err != nil {
-		return fmt.Errorf("store: compacting %d-%d: %w", lo, hi, err)
-	}
-	return nil
+	return rows.Err()
 }
+
+// cubePairIndex maps each cubePairs entry to the indexes of its two
+// dimensions in rollupDims.
+var cubePairIndex = func() [][2]int {
+	idx := make([][2]int, len(cubePairs))
+	for i, p := range cubePairs {
+		for j, r := range rollupDims {
+			if r == p[0] {
+				idx[i][0] = j
+			}
+			if r == p[1] {
+				idx[i][1] = j
+			}
+		}
+	}
+	return idx
+}()
 
 // cubeInsertBatch is how many rows one cube insert statement writes:
 // database/sql and the driver cost a few microseconds per statement, as
@@ -501,13 +561,13 @@ type cubeInsert struct {
 }
 
 // cubeRowArgs is the number of values of one cube row.
-const cubeRowArgs = 7 + mLat0
+const cubeRowArgs = 8 + mLat0
 
 // insertCubeRows inserts summed cube rows with ins.
 func (w *writer) insertCubeRows(ins cubeInsert, acc map[cubeKey]*[nMeasAll]int64) error {
 	args := make([]any, 0, cubeInsertBatch*cubeRowArgs)
 	for k, sum := range acc {
-		args = append(args, k.dim, k.bucket, k.upstream, k.value, k.failed)
+		args = append(args, k.dim, k.bucket, k.upstream, k.value, k.value2, k.failed)
 		for _, v := range sum[:mLat0] {
 			args = append(args, v)
 		}
@@ -533,7 +593,10 @@ func (w *writer) insertCubeRows(ins cubeInsert, acc map[cubeKey]*[nMeasAll]int64
 // every quarter hour in it lies before the watermark wm and none is
 // waiting in cube_dirty; otherwise queries do not read those rows, and
 // they are rebuilt later.
-func (w *writer) rollUpCube(read, del *sql.Stmt, ins cubeInsert, start, secs, wm int64) error {
+//
+// With pairs (days), the rows of cubePairs are summed from rollup_15m as
+// well.
+func (w *writer) rollUpCube(read, del *sql.Stmt, ins cubeInsert, start, secs, wm int64, pairs bool) error {
 	if start+secs > wm {
 		return nil
 	}
@@ -559,20 +622,23 @@ func (w *writer) rollUpCube(read, del *sql.Stmt, ins cubeInsert, start, secs, wm
 			rows.Close()
 			return fmt.Errorf("store: compacting %d: %w", start, err)
 		}
-		k := cubeKey{dim: r.dim, bucket: start, upstream: r.upstream, value: r.value, failed: r.failed}
-		sum := acc[k]
-		if sum == nil {
-			sum = new([nMeasAll]int64)
-			acc[k] = sum
-		}
-		for i, v := range r.m {
-			sum[i] += v
-		}
+		addTo(acc, cubeKey{dim: r.dim, bucket: start, upstream: r.upstream, value: r.value, value2: r.value2, failed: r.failed}, &r.m)
 	}
 	err = rows.Err()
 	rows.Close()
 	if err != nil {
 		return fmt.Errorf("store: compacting %d: %w", start, err)
+	}
+	if pairs {
+		err := w.eachRollup(start, start+secs, func(_ int64, dims *[9]int64, m *[nMeasAll]int64) {
+			for i, pi := range cubePairIndex {
+				addTo(acc, cubeKey{dim: int64(len(cubeDims) + i), bucket: start, upstream: dims[rdUpstream],
+					value: dims[pi[0]], value2: dims[pi[1]], failed: dims[rdFailed]}, m)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("store: compacting %d: %w", start, err)
+		}
 	}
 	if err := w.insertCubeRows(ins, acc); err != nil {
 		return fmt.Errorf("store: compacting %d: %w", start, err)
@@ -582,15 +648,15 @@ func (w *writer) rollUpCube(read, del *sql.Stmt, ins cubeInsert, start, secs, wm
 
 // cubeRow is a cube row as compaction reads it.
 type cubeRow struct {
-	dim, upstream, value, failed int64
-	m                            [nMeasAll]int64
-	lat, ttft                    []byte
+	dim, upstream, value, value2, failed int64
+	m                                    [nMeasAll]int64
+	lat, ttft                            []byte
 }
 
 // dests returns the scan destinations of a read of dim, upstream, value,
 // failed and cubeMeasureCols.
 func (r *cubeRow) dests() []any {
-	d := []any{&r.dim, &r.upstream, &r.value, &r.failed}
+	d := []any{&r.dim, &r.upstream, &r.value, &r.value2, &r.failed}
 	for i := range cubeScalars {
 		d = append(d, &r.m[i])
 	}

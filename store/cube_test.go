@@ -155,7 +155,7 @@ func TestCubesAnswerLikeRollups(t *testing.T) {
 	evs := g.events(total)
 	// The last events arrive after compaction, in compacted quarter hours.
 	mustCommit(t, s, Batch{Events: evs[:total-late]})
-	if p := planSpans(0, 1<<40, nil, &coverage{}, true, false); len(p) != 1 || len(p["rollup_15m"]) != 1 {
+	if p := planSpans(0, 1<<40, nil, &coverage{}, cubesAll, false); len(p) != 1 || len(p["rollup_15m"]) != 1 {
 		t.Fatalf("before compaction the plan is %v, want rollup_15m only", p)
 	}
 
@@ -231,6 +231,32 @@ func TestCubesAreRead(t *testing.T) {
 	if after.Attempts < before.Attempts+1000 {
 		t.Fatalf("a whole compacted day was not read from cube_1d: %d attempts before the change, %d after", before.Attempts, after.Attempts)
 	}
+
+	// The same for a pair: one model, by credential.
+	pair := day
+	pair.Models = []string{"gpt-5"}
+	sum := func() int64 {
+		rows, err := s.Breakdown(ctx, pair, "auth_index", 0, ByAttempts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, r := range rows {
+			n += r.Attempts
+		}
+		return n
+	}
+	was := sum()
+	code, _, _ := cubePairCode("model", "auth_index")
+	if err := s.do(ctx, func(w *writer) error {
+		_, err := w.exec("UPDATE cube_1d SET attempts = attempts + 1000 WHERE dim = ? AND bucket = ?", code, day.From.Unix())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if now := sum(); now < was+1000 {
+		t.Fatalf("a model filter broken down by credential did not read the pair rows of cube_1d: %d attempts before the change, %d after", was, now)
+	}
 }
 
 func TestPlanSpans(t *testing.T) {
@@ -250,7 +276,7 @@ func TestPlanSpans(t *testing.T) {
 		{"cuts at half hours", cuts, false, false, true},
 		{"fine", nil, true, false, true},
 	} {
-		p := planSpans(lo, hi, c.cuts, &cov, true, c.fine)
+		p := planSpans(lo, hi, c.cuts, &cov, cubesAll, c.fine)
 		// The spans cover [lo, hi) exactly once, respect the coverage and
 		// never cross a cut.
 		covered := map[int64]string{}
@@ -294,8 +320,14 @@ func TestPlanSpans(t *testing.T) {
 			t.Errorf("%s: rollup_15m used %v, want %v", c.name, got, c.wantRollups)
 		}
 	}
-	if p := planSpans(lo, hi, nil, &cov, false, false); len(p) != 1 || len(p["rollup_15m"]) != 1 {
+	if p := planSpans(lo, hi, nil, &cov, cubesNone, false); len(p) != 1 || len(p["rollup_15m"]) != 1 {
 		t.Errorf("without cubes the plan is %v, want one rollup_15m span", p)
+	}
+	// Pairs: whole compacted days from cube_1d, everything else from
+	// rollup_15m.
+	p := planSpans(lo, hi, nil, &cov, cubesDays, false)
+	if len(p) != 2 || !reflect.DeepEqual(p["cube_1d"], []span{{lo: day0, hi: day0 + d}}) {
+		t.Errorf("pairs: plan %v, want day0 (the only whole clean day) from cube_1d and the rest from rollup_15m", p)
 	}
 }
 

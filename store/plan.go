@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,11 +106,11 @@ func (p readPlan) add(table string, lo, hi int64) {
 // planSpans splits [lo, hi) (multiples of 900) between rollup_15m and the
 // cubes: wholly compacted UTC days from cube_1d and hours from cube_1h
 // unless fine, other compacted quarter hours from cube_15m, the rest from
-// rollup_15m; no piece crosses a cut. Without useCube everything is read
-// from rollup_15m.
-func planSpans(lo, hi int64, cuts []int64, cov *coverage, useCube, fine bool) readPlan {
+// rollup_15m; no piece crosses a cut. With cubesDays only whole days come
+// from the cubes; with cubesNone everything is read from rollup_15m.
+func planSpans(lo, hi int64, cuts []int64, cov *coverage, use cubeUse, fine bool) readPlan {
 	p := readPlan{}
-	if !useCube {
+	if use == cubesNone {
 		if hi > lo {
 			p.add("rollup_15m", lo, hi)
 		}
@@ -132,6 +133,9 @@ func planSpans(lo, hi int64, cuts []int64, cov *coverage, useCube, fine bool) re
 		case !fine && floorTo(t, 86400) == t && t+86400 <= next && cov.covers(t, 86400):
 			p.add("cube_1d", t, t+86400)
 			t += 86400
+		case use == cubesDays:
+			p.add("rollup_15m", t, t+900)
+			t += 900
 		case !fine && floorTo(t, 3600) == t && t+3600 <= next && cov.covers(t, 3600):
 			p.add("cube_1h", t, t+3600)
 			t += 3600
@@ -183,32 +187,59 @@ func (s *Store) resolveFilter(ctx context.Context, f *Filter) (filterIDs, error)
 	return r, nil
 }
 
-// cubeFor returns the cube dim code that can answer a read filtering on
-// fcols and grouping by group, or false when only rollup_15m can.
-func cubeFor(fcols []string, group string) (int, bool) {
-	dim := ""
-	use := func(c string) bool {
-		if c == "" || c == "upstream" || c == "failed" || c == dim {
-			return true
+// cubeUse says which cube tables a read may use.
+type cubeUse int
+
+// Cube uses: none (rollup_15m only), cube_1d only (pairs), all.
+const (
+	cubesNone cubeUse = iota
+	cubesDays
+	cubesAll
+)
+
+// cubeChoice is the cube rows that can answer a read.
+type cubeChoice struct {
+	use  cubeUse
+	code int               // dim code
+	cols map[string]string // rollup dimension -> cube column (value, value2)
+}
+
+// col returns the cube column of a rollup dimension or of upstream/failed.
+func (c *cubeChoice) col(dim string) string {
+	if v, ok := c.cols[dim]; ok {
+		return v
+	}
+	return dim
+}
+
+// cubeFor chooses the cube rows that can answer a read filtering on fcols
+// and grouping by group: a single dimension's at every granularity, a
+// pair's (cubePairs) for whole days; use is cubesNone when only
+// rollup_15m can.
+func cubeFor(fcols []string, group string) cubeChoice {
+	var dims []string
+	for _, c := range append(append([]string(nil), fcols...), group) {
+		if c != "" && c != "upstream" && c != "failed" && !slices.Contains(dims, c) {
+			dims = append(dims, c)
 		}
-		if dim != "" {
-			return false
+	}
+	switch len(dims) {
+	case 0:
+		return cubeChoice{use: cubesAll}
+	case 1:
+		if code, ok := cubeCode(dims[0]); ok {
+			return cubeChoice{use: cubesAll, code: code, cols: map[string]string{dims[0]: "value"}}
 		}
-		dim = c
-		return true
-	}
-	for _, c := range fcols {
-		if !use(c) {
-			return 0, false
+	case 2:
+		if code, aFirst, ok := cubePairCode(dims[0], dims[1]); ok {
+			cols := map[string]string{dims[0]: "value", dims[1]: "value2"}
+			if !aFirst {
+				cols = map[string]string{dims[0]: "value2", dims[1]: "value"}
+			}
+			return cubeChoice{use: cubesDays, code: code, cols: cols}
 		}
 	}
-	if !use(group) {
-		return 0, false
-	}
-	if dim == "" {
-		return 0, true
-	}
-	return cubeCode(dim)
+	return cubeChoice{use: cubesNone}
 }
 
 // readRollups runs rr and calls fn for every row read, in no particular
@@ -224,18 +255,23 @@ func (s *Store) readRollups(ctx context.Context, rr rollupRead, fn func(bucket, 
 	if err != nil || fids.none {
 		return err
 	}
-	code, useCube := cubeFor(fids.cols, rr.group)
-	useCube = useCube && !s.noCubes
+	choice := cubeFor(fids.cols, rr.group)
+	if s.noCubes {
+		choice.use = cubesNone
+	}
 	// Prepare (or find) the statements before taking a read connection
 	// for the transaction: preparing on the pool while holding one could
 	// wait forever for a connection when every reader does the same.
 	tables := []string{"rollup_15m"}
-	if useCube {
+	switch choice.use {
+	case cubesAll:
 		tables = append(tables, "cube_15m", "cube_1h", "cube_1d")
+	case cubesDays:
+		tables = append(tables, "cube_1d")
 	}
 	queries := make(map[string]spanQuery, len(tables))
 	for _, t := range tables {
-		sq := buildSpanQuery(t, code, &fids, rr)
+		sq := buildSpanQuery(t, &choice, &fids, rr)
 		if sq.stmt, err = s.cachedStmt(ctx, sq.sql); err != nil {
 			return fmt.Errorf("store: reading %s: %w", t, err)
 		}
@@ -269,12 +305,12 @@ func (s *Store) readRollups(ctx context.Context, rr rollupRead, fn func(bucket, 
 		return nil
 	}
 	var cov coverage
-	if useCube {
+	if choice.use != cubesNone {
 		if cov, err = readCoverage(ctx, tx, lo, hi); err != nil {
 			return err
 		}
 	}
-	plan := planSpans(lo, hi, rr.cuts, &cov, useCube, rr.fine)
+	plan := planSpans(lo, hi, rr.cuts, &cov, choice.use, rr.fine)
 	for _, table := range tables {
 		if spans := plan[table]; len(spans) > 0 {
 			if rr.byBucket {
@@ -299,17 +335,17 @@ type spanQuery struct {
 }
 
 // buildSpanQuery writes the read of table for rr.
-func buildSpanQuery(table string, code int, fids *filterIDs, rr rollupRead) spanQuery {
+func buildSpanQuery(table string, choice *cubeChoice, fids *filterIDs, rr rollupRead) spanQuery {
 	cube := table != "rollup_15m"
 	w := &where{}
 	if cube {
-		w.add("dim = ?", code)
+		w.add("dim = ?", choice.code)
 	}
 	w.add("bucket >= ? AND bucket < ?", 0, 0) // bound per span
 	sq := spanQuery{spanArg: len(w.args) - 2}
 	for i, col := range fids.cols {
-		if cube && col != "upstream" {
-			col = "value"
+		if cube {
+			col = choice.col(col)
 		}
 		args := make([]any, len(fids.ids[i]))
 		for j, id := range fids.ids[i] {
@@ -321,8 +357,8 @@ func buildSpanQuery(table string, code int, fids *filterIDs, rr rollupRead) span
 		w.add("failed = ?", boolInt(*rr.f.Failed))
 	}
 	groupCol := rr.group
-	if cube && groupCol != "" && groupCol != "upstream" && groupCol != "failed" {
-		groupCol = "value"
+	if cube && groupCol != "" {
+		groupCol = choice.col(groupCol)
 	}
 	var sel, grp []string
 	if rr.byBucket {
