@@ -262,6 +262,8 @@ func (b *bench) queries(from, to time.Time) []httpQuery {
 		qs = append(qs, httpQuery{"breakdown by " + by, "/cpam/api/v1/breakdown?by=" + by + "&" + period, false})
 	}
 	qs = append(qs,
+		// Two dimensions at once: what Monitoring asks after a click on a model.
+		httpQuery{"breakdown by account, one model", "/cpam/api/v1/breakdown?by=account&model=" + url.QueryEscape(b.topModel) + "&" + period, false},
 		httpQuery{"events page (50, model, failed)", "/cpam/api/v1/events?limit=50&failed=true&model=" + url.QueryEscape(b.topModel) + "&" + period, true},
 		httpQuery{"failures", "/cpam/api/v1/failures?" + period, false},
 	)
