@@ -329,6 +329,12 @@ func TestPlanSpans(t *testing.T) {
 	if len(p) != 2 || !reflect.DeepEqual(p["cube_1d"], []span{{lo: day0, hi: day0 + d}}) {
 		t.Errorf("pairs: plan %v, want day0 (the only whole clean day) from cube_1d and the rest from rollup_15m", p)
 	}
+	// Pairs with model: hours as well.
+	p = planSpans(lo, hi, nil, &cov, cubesHours, false)
+	wantHours := []span{{lo: day0 + d, hi: day0 + d + 7*h}, {lo: day0 + d + 8*h, hi: day0 + 2*d + 5*h}}
+	if len(p) != 3 || !reflect.DeepEqual(p["cube_1d"], []span{{lo: day0, hi: day0 + d}}) || !reflect.DeepEqual(p["cube_1h"], wantHours) {
+		t.Errorf("hourly pairs: plan %v, want day0 from cube_1d and the clean hours %v from cube_1h", p, wantHours)
+	}
 }
 
 // TestCubesBuiltForUpgradedDatabase upgrades a version 4 database with

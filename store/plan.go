@@ -107,7 +107,8 @@ func (p readPlan) add(table string, lo, hi int64) {
 // cubes: wholly compacted UTC days from cube_1d and hours from cube_1h
 // unless fine, other compacted quarter hours from cube_15m, the rest from
 // rollup_15m; no piece crosses a cut. With cubesDays only whole days come
-// from the cubes; with cubesNone everything is read from rollup_15m.
+// from the cubes, with cubesHours days and hours; with cubesNone everything
+// is read from rollup_15m.
 func planSpans(lo, hi int64, cuts []int64, cov *coverage, use cubeUse, fine bool) readPlan {
 	p := readPlan{}
 	if use == cubesNone {
@@ -139,6 +140,9 @@ func planSpans(lo, hi int64, cuts []int64, cov *coverage, use cubeUse, fine bool
 		case !fine && floorTo(t, 3600) == t && t+3600 <= next && cov.covers(t, 3600):
 			p.add("cube_1h", t, t+3600)
 			t += 3600
+		case use == cubesHours:
+			p.add("rollup_15m", t, t+900)
+			t += 900
 		case cov.covers(t, 900):
 			p.add("cube_15m", t, t+900)
 			t += 900
@@ -190,10 +194,12 @@ func (s *Store) resolveFilter(ctx context.Context, f *Filter) (filterIDs, error)
 // cubeUse says which cube tables a read may use.
 type cubeUse int
 
-// Cube uses: none (rollup_15m only), cube_1d only (pairs), all.
+// Cube uses: none (rollup_15m only), cube_1d only (pairs), cube_1d and
+// cube_1h (hourlyPair pairs), all.
 const (
 	cubesNone cubeUse = iota
 	cubesDays
+	cubesHours
 	cubesAll
 )
 
@@ -236,7 +242,11 @@ func cubeFor(fcols []string, group string) cubeChoice {
 			if !aFirst {
 				cols = map[string]string{dims[0]: "value2", dims[1]: "value"}
 			}
-			return cubeChoice{use: cubesDays, code: code, cols: cols}
+			use := cubesDays
+			if hourlyPair(code - len(cubeDims)) {
+				use = cubesHours
+			}
+			return cubeChoice{use: use, code: code, cols: cols}
 		}
 	}
 	return cubeChoice{use: cubesNone}
@@ -268,6 +278,8 @@ func (s *Store) readRollups(ctx context.Context, rr rollupRead, fn func(bucket, 
 		tables = append(tables, "cube_15m", "cube_1h", "cube_1d")
 	case cubesDays:
 		tables = append(tables, "cube_1d")
+	case cubesHours:
+		tables = append(tables, "cube_1h", "cube_1d")
 	}
 	queries := make(map[string]spanQuery, len(tables))
 	for _, t := range tables {
