@@ -130,26 +130,17 @@ func planSpans(lo, hi int64, cuts []int64, cov *coverage, use cubeUse, fine bool
 		if ci < len(cuts) && cuts[ci] < next {
 			next = cuts[ci]
 		}
+		table, size := "rollup_15m", int64(900)
 		switch {
 		case !fine && floorTo(t, 86400) == t && t+86400 <= next && cov.covers(t, 86400):
-			p.add("cube_1d", t, t+86400)
-			t += 86400
-		case use == cubesDays:
-			p.add("rollup_15m", t, t+900)
-			t += 900
-		case !fine && floorTo(t, 3600) == t && t+3600 <= next && cov.covers(t, 3600):
-			p.add("cube_1h", t, t+3600)
-			t += 3600
-		case use == cubesHours:
-			p.add("rollup_15m", t, t+900)
-			t += 900
-		case cov.covers(t, 900):
-			p.add("cube_15m", t, t+900)
-			t += 900
-		default:
-			p.add("rollup_15m", t, t+900)
-			t += 900
+			table, size = "cube_1d", 86400
+		case use >= cubesHours && !fine && floorTo(t, 3600) == t && t+3600 <= next && cov.covers(t, 3600):
+			table, size = "cube_1h", 3600
+		case use == cubesAll && cov.covers(t, 900):
+			table = "cube_15m"
 		}
+		p.add(table, t, t+size)
+		t += size
 	}
 	return p
 }
@@ -194,8 +185,8 @@ func (s *Store) resolveFilter(ctx context.Context, f *Filter) (filterIDs, error)
 // cubeUse says which cube tables a read may use.
 type cubeUse int
 
-// Cube uses: none (rollup_15m only), cube_1d only (pairs), cube_1d and
-// cube_1h (hourlyPair pairs), all.
+// Cube uses, in increasing order: none (rollup_15m only), cube_1d only
+// (pairs), cube_1d and cube_1h (hourlyPair pairs), all.
 const (
 	cubesNone cubeUse = iota
 	cubesDays
