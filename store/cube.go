@@ -19,11 +19,13 @@ import (
 // dimensions, so that any filter can be answered. Its rows barely
 // aggregate real traffic (about one row per two events), which makes a
 // 30-day query read millions of rows. The cubes keep, per granularity
-// (cube_15m, cube_1h, cube_1d), one small table per single dimension: rows
-// keyed by (dim, bucket, upstream, value, failed), where dim says which
-// rollup dimension value holds (cubeDims; 0 is the total, value 0). A query
-// that filters or groups by at most one dimension besides upstream and
-// failed reads them; the others read rollup_15m as before.
+// (cube_15m, cube_1h, cube_1d), rows per single dimension keyed by (dim,
+// bucket, upstream, value, value2, failed), where dim says which rollup
+// dimension value holds (cubeDims; 0 is the total, value 0); cube_1d (and
+// cube_1h for the pairs with model) also rows per pair of dimensions
+// (cubePairs, value and value2). A query that filters or groups by one
+// such dimension or pair besides upstream and failed reads them; the
+// others read rollup_15m as before.
 //
 // The cubes are derived, never written by ingest. Compaction rebuilds
 // them from rollup_15m, a few quarter hours per write transaction, and

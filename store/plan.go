@@ -211,8 +211,8 @@ func (c *cubeChoice) col(dim string) string {
 
 // cubeFor chooses the cube rows that can answer a read filtering on fcols
 // and grouping by group: a single dimension's at every granularity, a
-// pair's (cubePairs) for whole days; use is cubesNone when only
-// rollup_15m can.
+// pair's (cubePairs) for whole days, and hours for the pairs with model;
+// use is cubesNone when only rollup_15m can.
 func cubeFor(fcols []string, group string) cubeChoice {
 	var dims []string
 	for _, c := range append(append([]string(nil), fcols...), group) {
