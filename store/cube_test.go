@@ -149,7 +149,7 @@ func TestCubesAnswerLikeRollups(t *testing.T) {
 	s := openNoCompaction(t)
 	span, total, late := 72*time.Hour, 2500, 500
 	if raceDetector {
-		span, total, late = 36*time.Hour, 1000, 200
+		span, total, late = 27*time.Hour, 800, 150
 	}
 	g := newGen(31, cubeBase, span)
 	evs := g.events(total)
