@@ -218,10 +218,11 @@ func (w *writer) markDirty(buckets map[int64]struct{}) error {
 	return nil
 }
 
-// loadCubeWatermark reads the watermark on the writer's connection.
-func loadCubeWatermark(ctx context.Context, conn *sql.Conn) (int64, error) {
+// readCubeWatermark reads the compaction watermark (0 before the first
+// compaction) on the writer's connection or in a read transaction.
+func readCubeWatermark(ctx context.Context, q queryer) (int64, error) {
 	var v sql.NullString
-	err := conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaCubeWatermark).Scan(&v)
+	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaCubeWatermark).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !v.Valid) {
 		return 0, nil
 	}

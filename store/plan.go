@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,15 +53,9 @@ func (c *coverage) covers(start, secs int64) bool {
 // [lo, hi).
 func readCoverage(ctx context.Context, q queryer, lo, hi int64) (coverage, error) {
 	var c coverage
-	var v sql.NullString
-	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaCubeWatermark).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("store: reading the compaction watermark: %w", err)
-	}
-	if v.Valid {
-		if c.watermark, err = strconv.ParseInt(v.String, 10, 64); err != nil {
-			return c, fmt.Errorf("store: compaction watermark %q is not a number", v.String)
-		}
+	var err error
+	if c.watermark, err = readCubeWatermark(ctx, q); err != nil {
+		return c, err
 	}
 	if hi <= lo || c.watermark == 0 {
 		return c, nil

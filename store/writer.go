@@ -90,7 +90,7 @@ func newWriter(ctx context.Context, s *Store, conn *sql.Conn) (*writer, error) {
 	if err := w.dict.load(ctx, conn); err != nil {
 		return nil, err
 	}
-	wm, err := loadCubeWatermark(ctx, conn)
+	wm, err := readCubeWatermark(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
